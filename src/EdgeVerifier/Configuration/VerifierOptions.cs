@@ -1,0 +1,69 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace EdgeVerifier.Configuration;
+
+/// <summary>
+/// Every setting of <c>edgeverifier serve</c>. Sources, lowest to highest precedence:
+/// defaults &lt; <c>edgeverifier.json</c> &lt; <c>EDGEVERIFIER_</c> environment variables
+/// (<c>__</c> for nesting, e.g. <c>EDGEVERIFIER_ISSUERS__0</c>) &lt; command-line flags.
+/// </summary>
+public sealed class VerifierOptions
+{
+    /// <summary>
+    /// Where keys come from: a JWK / JWK Set file, or a directory of <c>{kid}.jwk</c> files.
+    /// Required; a path that does not exist stops start-up.
+    /// </summary>
+    [Required(ErrorMessage = "is required (a key file or a directory of {kid}.jwk files)")]
+    public string? Keys { get; set; }
+
+    /// <summary>Accepted <c>iss</c> values (exact, case-sensitive). Required unless <see cref="AnyIssuer"/>.</summary>
+    public string[] Issuers { get; set; } = [];
+
+    /// <summary>Accepted <c>aud</c> values. Required unless <see cref="AnyAudience"/>.</summary>
+    public string[] Audiences { get; set; } = [];
+
+    /// <summary>Accept any issuer. Default false: an unconfigured issuer check fails closed.</summary>
+    public bool AnyIssuer { get; set; }
+
+    /// <summary>Accept any audience. Default false.</summary>
+    public bool AnyAudience { get; set; }
+
+    /// <summary>Tolerance for <c>exp</c>, <c>nbf</c> and <c>iat</c>, in seconds. Default 60.</summary>
+    [Range(0, 3600, ErrorMessage = "must be between 0 and 3600 seconds")]
+    public int ClockSkewSeconds { get; set; } = 60;
+
+    /// <summary>Refuse tokens without <c>exp</c>. Default true.</summary>
+    public bool RequireExpiration { get; set; } = true;
+
+    /// <summary>Claims that must be present (at most 32). Default none.</summary>
+    public string[] RequiredClaims { get; set; } = [];
+
+    /// <summary>Allowed <c>alg</c> values. Default (empty): every implemented algorithm.</summary>
+    public string[] Algorithms { get; set; } = [];
+
+    /// <summary>Accepted header <c>typ</c> values when present. Default (empty): <c>JWT</c>, <c>at+jwt</c>.</summary>
+    public string[] TokenTypes { get; set; } = [];
+
+    /// <summary>Largest accepted credential in characters. Default 8192.</summary>
+    [Range(256, 65536, ErrorMessage = "must be between 256 and 65536")]
+    public int MaxTokenBytes { get; set; } = 8192;
+
+    /// <summary>Extra claims copied into response headers: claim name → header name.</summary>
+    public Dictionary<string, string> ClaimHeaders { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>How long a cached key file answer is trusted before it is re-read, in seconds. Default 5.</summary>
+    [Range(1, 86400, ErrorMessage = "must be between 1 and 86400 seconds")]
+    public int KeyRecheckSeconds { get; set; } = 5;
+
+    /// <summary>Smallest RSA modulus accepted, in bits. Default 2048.</summary>
+    [Range(1024, 16384, ErrorMessage = "must be between 1024 and 16384")]
+    public int MinRsaKeyBits { get; set; } = 2048;
+
+    /// <summary><c>Retry-After</c> on 503 answers, in seconds. Default 5.</summary>
+    [Range(1, 3600, ErrorMessage = "must be between 1 and 3600 seconds")]
+    public int RetryAfterSeconds { get; set; } = 5;
+
+    /// <summary>Where to listen (semicolon-separated URLs). Default <c>http://127.0.0.1:8080</c>.</summary>
+    [Required(ErrorMessage = "is required")]
+    public string Urls { get; set; } = "http://127.0.0.1:8080";
+}

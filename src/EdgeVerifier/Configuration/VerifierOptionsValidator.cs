@@ -1,0 +1,103 @@
+using EdgeVerifier.Tokens;
+using Microsoft.Extensions.Options;
+
+namespace EdgeVerifier.Configuration;
+
+/// <summary>Data-annotation checks, generated at compile time (no reflection).</summary>
+[OptionsValidator]
+public sealed partial class VerifierOptionsValidator : IValidateOptions<VerifierOptions>;
+
+/// <summary>Rules that span settings or need the file system.</summary>
+public sealed class VerifierOptionsCrossValidator : IValidateOptions<VerifierOptions>
+{
+    private static readonly string[] ReservedHeaders = ["X-Auth-Subject", "X-Auth-Issuer", "X-Request-ID", "WWW-Authenticate", "Content-Type", "Content-Length", "Retry-After"];
+
+    public ValidateOptionsResult Validate(string? name, VerifierOptions options)
+    {
+        var failure = FirstFailure(options);
+        return failure is null ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failure);
+    }
+
+    private static string? FirstFailure(VerifierOptions o)
+    {
+        if (o.Keys is { } keys && !File.Exists(keys) && !Directory.Exists(keys))
+        {
+            return $"Keys: '{keys}' is neither a file nor a directory";
+        }
+
+        if (o.Issuers.Length == 0 && !o.AnyIssuer)
+        {
+            return "Issuers: at least one issuer is required (or set AnyIssuer=true to accept any)";
+        }
+
+        if (o.Audiences.Length == 0 && !o.AnyAudience)
+        {
+            return "Audiences: at least one audience is required (or set AnyAudience=true to accept any)";
+        }
+
+        if (Array.Exists(o.Issuers, string.IsNullOrEmpty))
+        {
+            return "Issuers: an issuer is empty";
+        }
+
+        if (Array.Exists(o.Audiences, string.IsNullOrEmpty))
+        {
+            return "Audiences: an audience is empty";
+        }
+
+        foreach (var alg in o.Algorithms)
+        {
+            if (SigningAlgorithms.Parse(alg) == SigningAlgorithm.Unknown)
+            {
+                return $"Algorithms: '{alg}' is not a supported algorithm (RS/PS/ES 256/384/512, EdDSA, HS256/384/512)";
+            }
+        }
+
+        if (o.RequiredClaims.Length > ClaimsPolicy.MaxRequiredClaims)
+        {
+            return $"RequiredClaims: at most {ClaimsPolicy.MaxRequiredClaims} claims";
+        }
+
+        foreach (var (claim, header) in o.ClaimHeaders)
+        {
+            if (string.IsNullOrEmpty(claim) || !IsToken(header))
+            {
+                return $"ClaimHeaders: '{claim}' → '{header}' is not a claim name and a valid header name";
+            }
+
+            if (Array.Exists(ReservedHeaders, r => string.Equals(r, header, StringComparison.OrdinalIgnoreCase)))
+            {
+                return $"ClaimHeaders: header '{header}' is reserved";
+            }
+        }
+
+        foreach (var url in o.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            {
+                return $"Urls: '{url}' is not an http(s) URL";
+            }
+        }
+
+        return null;
+    }
+
+    // RFC 9110 §5.6.2 token characters.
+    private static bool IsToken(string value)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return false;
+        }
+
+        foreach (var c in value)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c)))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,93 @@
+using EdgeVerifier.Configuration;
+using EdgeVerifier.Http;
+using EdgeVerifier.Keys;
+using EdgeVerifier.Tokens;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+
+namespace EdgeVerifier.Hosting;
+
+/// <summary>The HTTP service: Kestrel, the routes of DESIGN.md, and the verifier behind them.</summary>
+public sealed class VerifierApp : IAsyncDisposable
+{
+    private static readonly string[] VerifyMethods = [HttpMethods.Get, HttpMethods.Head, HttpMethods.Post];
+    private static readonly string[] ProbeMethods = [HttpMethods.Get, HttpMethods.Head];
+
+    private readonly KeyFileLoader _loader;
+
+    private VerifierApp(WebApplication app, KeyResolver keys, KeyFileLoader loader, TokenVerifier verifier)
+    {
+        App = app;
+        Keys = keys;
+        Verifier = verifier;
+        _loader = loader;
+    }
+
+    public WebApplication App { get; }
+
+    public KeyResolver Keys { get; }
+
+    public TokenVerifier Verifier { get; }
+
+    /// <summary>The addresses Kestrel bound (resolves port 0 to the real port once started).</summary>
+    public ICollection<string> Addresses =>
+        App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+
+    /// <summary>Builds the service; null and a one-line reason when a setting is unusable.</summary>
+    public static VerifierApp? Create(VerifierOptions options, IConfiguration? configuration, TimeProvider time, out string? error, Action<ILoggingBuilder>? logging = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        if (configuration is not null)
+        {
+            builder.Configuration.AddConfiguration(configuration);
+        }
+
+        builder.WebHost.UseUrls(options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = 64 * 1024;
+        });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
+        logging?.Invoke(builder.Logging);
+        builder.Services.AddSingleton(time);
+
+        var app = builder.Build();
+        var loggers = app.Services.GetRequiredService<ILoggerFactory>();
+        var loader = new KeyFileLoader();
+        var keys = VerifierFactory.CreateKeys(options, loader, time, loggers, out error);
+        if (keys is null)
+        {
+            loader.Dispose();
+            return null;
+        }
+
+        var verifier = new TokenVerifier(VerifierFactory.CreatePolicy(options), keys, time);
+        var state = new EndpointState(verifier, new ErrorResponses(options.RetryAfterSeconds), time, loggers.CreateLogger("EdgeVerifier.Http"));
+        Map(app, state, keys);
+        return new VerifierApp(app, keys, loader, verifier);
+    }
+
+    private static void Map(WebApplication app, EndpointState state, KeyResolver keys)
+    {
+        RequestDelegate forwardAuth = context => ForwardAuthEndpoint.HandleAsync(context, state);
+        app.MapMethods("/verify", VerifyMethods, forwardAuth);
+        app.MapMethods("/verify/{**path}", VerifyMethods, forwardAuth);
+        app.MapMethods("/v1/verify", [HttpMethods.Post], (RequestDelegate)(context => ApiEndpoints.VerifyAsync(context, state)));
+        app.MapMethods("/v1/time", ProbeMethods, (RequestDelegate)(context => ApiEndpoints.TimeAsync(context, state)));
+        app.MapMethods("/healthz", ProbeMethods, (RequestDelegate)HealthEndpoints.HealthAsync);
+        app.MapMethods("/readyz", ProbeMethods, (RequestDelegate)(context => HealthEndpoints.ReadyAsync(context, keys)));
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken = default) => App.StartAsync(cancellationToken);
+
+    public Task RunAsync() => App.RunAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        await App.DisposeAsync().ConfigureAwait(false);
+        Keys.Dispose();
+        _loader.Dispose();
+    }
+}

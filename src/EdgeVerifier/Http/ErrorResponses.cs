@@ -1,0 +1,66 @@
+using System.Text;
+using EdgeVerifier.Tokens;
+
+namespace EdgeVerifier.Http;
+
+/// <summary>
+/// Refusals: status, <c>WWW-Authenticate</c> (RFC 6750 §3) and the JSON body
+/// <c>{"error":…,"message":…,"requestId":…}</c>, pre-encoded per code at start-up.
+/// </summary>
+internal sealed class ErrorResponses
+{
+    private readonly byte[][] _bodyPrefix;
+    private readonly string[] _challenge;
+    private readonly string _retryAfter;
+    private static readonly byte[] BodySuffix = "\"}"u8.ToArray();
+
+    public ErrorResponses(int retryAfterSeconds)
+    {
+        _retryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        _bodyPrefix = new byte[VerifyErrors.Count][];
+        _challenge = new string[VerifyErrors.Count];
+        for (var i = 0; i < VerifyErrors.Count; i++)
+        {
+            var error = (VerifyError)i;
+            _bodyPrefix[i] = Encoding.UTF8.GetBytes($"{{\"error\":\"{error.Code()}\",\"message\":\"{error.Message()}\",\"requestId\":\"");
+
+            // RFC 6750 §3.1: a request without credentials gets a bare challenge.
+            _challenge[i] = error == VerifyError.MissingToken
+                ? "Bearer"
+                : $"Bearer error=\"invalid_token\", error_description=\"{error.Message()}\"";
+        }
+    }
+
+    /// <summary>Writes the refusal. <paramref name="requestId"/> is already restricted to safe characters.</summary>
+    public Task WriteAsync(HttpContext context, VerifyError error, string requestId)
+    {
+        var response = context.Response;
+        response.StatusCode = error.HttpStatus();
+        response.Headers.CacheControl = "no-store";
+        if (response.StatusCode == StatusCodes.Status401Unauthorized)
+        {
+            response.Headers.WWWAuthenticate = _challenge[(int)error];
+        }
+        else if (response.StatusCode == StatusCodes.Status503ServiceUnavailable)
+        {
+            response.Headers.RetryAfter = _retryAfter;
+        }
+
+        response.ContentType = "application/json";
+        if (HttpMethods.IsHead(context.Request.Method))
+        {
+            return Task.CompletedTask;
+        }
+
+        var prefix = _bodyPrefix[(int)error];
+        var writer = response.BodyWriter;
+        var length = prefix.Length + requestId.Length + BodySuffix.Length;
+        response.ContentLength = length;
+        var span = writer.GetSpan(length);
+        prefix.CopyTo(span);
+        var written = prefix.Length + Encoding.ASCII.GetBytes(requestId, span[prefix.Length..]);
+        BodySuffix.CopyTo(span[written..]);
+        writer.Advance(length);
+        return writer.FlushAsync().AsTask();
+    }
+}

@@ -1,0 +1,84 @@
+namespace EdgeVerifier.Keys;
+
+/// <summary>
+/// One resolver over every configured source, asked in order: the first that has the key wins;
+/// a kid is unknown only when every source says so.
+/// </summary>
+public sealed class KeyResolver : IDisposable
+{
+    private readonly IKeySource[] _sources;
+
+    public KeyResolver(IEnumerable<IKeySource> sources)
+    {
+        _sources = [.. sources];
+        if (_sources.Length == 0)
+        {
+            throw new ArgumentException("at least one key source is needed", nameof(sources));
+        }
+    }
+
+    public IReadOnlyList<IKeySource> Sources => _sources;
+
+    public KeyLookup TryGetCached(ReadOnlySpan<char> kid)
+    {
+        var miss = false;
+        var unavailable = false;
+        foreach (var source in _sources)
+        {
+            var lookup = source.TryGetCached(kid);
+            switch (lookup.Status)
+            {
+                case KeyLookupStatus.Found:
+                    return lookup;
+                case KeyLookupStatus.Miss:
+                    miss = true;
+                    break;
+                case KeyLookupStatus.Unavailable:
+                    unavailable = true;
+                    break;
+            }
+        }
+
+        return miss ? KeyLookup.Miss : unavailable ? KeyLookup.Unavailable : KeyLookup.NotFound;
+    }
+
+    public async ValueTask<KeyLookup> ResolveAsync(string kid, CancellationToken cancellationToken)
+    {
+        var unavailable = false;
+        foreach (var source in _sources)
+        {
+            var lookup = await source.ResolveAsync(kid, cancellationToken).ConfigureAwait(false);
+            if (lookup.Status == KeyLookupStatus.Found)
+            {
+                return lookup;
+            }
+
+            unavailable |= lookup.Status is KeyLookupStatus.Unavailable or KeyLookupStatus.Miss;
+        }
+
+        return unavailable ? KeyLookup.Unavailable : KeyLookup.NotFound;
+    }
+
+    /// <summary>The key for a token that names no kid, if exactly one source offers one.</summary>
+    public KeyLookup GetDefault()
+    {
+        foreach (var source in _sources)
+        {
+            var lookup = source.GetDefault();
+            if (lookup.Status == KeyLookupStatus.Found)
+            {
+                return lookup;
+            }
+        }
+
+        return KeyLookup.NotFound;
+    }
+
+    public void Dispose()
+    {
+        foreach (var source in _sources)
+        {
+            source.Dispose();
+        }
+    }
+}

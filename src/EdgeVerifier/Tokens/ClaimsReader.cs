@@ -1,0 +1,275 @@
+using System.Text.Json;
+
+namespace EdgeVerifier.Tokens;
+
+/// <summary>What the payload yielded for the response.</summary>
+public struct ClaimSet
+{
+    public string? Subject;
+    public string? Issuer;
+    public double ExpiresAt;
+    public string?[]? HeaderValues;
+}
+
+/// <summary>
+/// Validates a decoded JWT payload against a <see cref="ClaimsPolicy"/> in one
+/// <see cref="Utf8JsonReader"/> pass. Registered claims appearing twice are refused.
+/// </summary>
+public static class ClaimsReader
+{
+    private const int Exp = 1, Nbf = 2, Iat = 4, Iss = 8, Aud = 16, Sub = 32;
+
+    public static VerifyError Read(ReadOnlySpan<byte> json, ClaimsPolicy policy, double now, out ClaimSet claims)
+    {
+        claims = default;
+        claims.ExpiresAt = double.NaN;
+        if (!HeaderReader.LooksLikeObject(json))
+        {
+            return VerifyError.MalformedToken;
+        }
+
+        double exp = double.NaN, nbf = double.NaN, iat = double.NaN;
+        var issuerIndex = -1;
+        var issuerPresent = false;
+        var audienceMatched = false;
+        var audiencePresent = false;
+        var required = 0u;
+        var seen = 0;
+        var headerClaims = policy.HeaderClaims;
+        try
+        {
+            var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 32 });
+            reader.Read();
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                return VerifyError.MalformedToken;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var requiredClaims = policy.RequiredClaims;
+                for (var i = 0; i < requiredClaims.Length; i++)
+                {
+                    if (reader.ValueTextEquals(requiredClaims[i]))
+                    {
+                        required |= 1u << i;
+                    }
+                }
+
+                var headerIndex = -1;
+                for (var i = 0; i < headerClaims.Length; i++)
+                {
+                    if (reader.ValueTextEquals(headerClaims[i]))
+                    {
+                        headerIndex = i;
+                        break;
+                    }
+                }
+
+                var claim = Registered(ref reader);
+                if (!reader.Read())
+                {
+                    return VerifyError.MalformedToken;
+                }
+
+                if (headerIndex >= 0)
+                {
+                    claims.HeaderValues ??= new string?[headerClaims.Length];
+                    claims.HeaderValues[headerIndex] = ClaimText(ref reader);
+                }
+
+                if (claim != 0 && !Mark(ref seen, claim))
+                {
+                    return VerifyError.MalformedToken;
+                }
+
+                switch (claim)
+                {
+                    case Exp when !ReadNumericDate(ref reader, out exp):
+                    case Nbf when !ReadNumericDate(ref reader, out nbf):
+                    case Iat when !ReadNumericDate(ref reader, out iat):
+                        return VerifyError.MalformedToken;
+                    case Exp or Nbf or Iat:
+                        break;
+                    case Iss:
+                        if (reader.TokenType != JsonTokenType.String)
+                        {
+                            return VerifyError.MalformedToken;
+                        }
+
+                        issuerPresent = true;
+                        issuerIndex = Match(ref reader, policy.Issuers);
+                        break;
+                    case Aud:
+                        // RFC 7519 §4.1.3: a single string or an array of strings.
+                        if (reader.TokenType == JsonTokenType.String)
+                        {
+                            audiencePresent = true;
+                            audienceMatched = Match(ref reader, policy.Audiences) >= 0;
+                        }
+                        else if (reader.TokenType == JsonTokenType.StartArray)
+                        {
+                            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                            {
+                                if (reader.TokenType != JsonTokenType.String)
+                                {
+                                    return VerifyError.MalformedToken;
+                                }
+
+                                audiencePresent = true;
+                                audienceMatched |= Match(ref reader, policy.Audiences) >= 0;
+                            }
+                        }
+                        else
+                        {
+                            return VerifyError.MalformedToken;
+                        }
+
+                        break;
+                    case Sub:
+                        if (reader.TokenType != JsonTokenType.String)
+                        {
+                            return VerifyError.MalformedToken;
+                        }
+
+                        claims.Subject = reader.GetString();
+                        break;
+                    default:
+                        reader.Skip();
+                        break;
+                }
+            }
+
+            if (reader.TokenType != JsonTokenType.EndObject || reader.Read())
+            {
+                return VerifyError.MalformedToken;
+            }
+        }
+        catch (JsonException)
+        {
+            return VerifyError.MalformedToken;
+        }
+        catch (InvalidOperationException)
+        {
+            // Invalid UTF-8 inside a string value.
+            return VerifyError.MalformedToken;
+        }
+
+        var skew = policy.ClockSkewSeconds;
+
+        // RFC 7519 §4.1.4: the current time MUST be before exp.
+        if (double.IsNaN(exp))
+        {
+            if (policy.RequireExpiration)
+            {
+                return VerifyError.MissingClaim;
+            }
+        }
+        else if (now >= exp + skew)
+        {
+            return VerifyError.Expired;
+        }
+
+        if (!double.IsNaN(nbf) && now + skew < nbf)
+        {
+            return VerifyError.NotYetValid;
+        }
+
+        if (!double.IsNaN(iat) && now + skew < iat)
+        {
+            return VerifyError.NotYetValid;
+        }
+
+        if (policy.Issuers.Length > 0)
+        {
+            if (!issuerPresent || issuerIndex < 0)
+            {
+                return VerifyError.BadIssuer;
+            }
+
+            claims.Issuer = policy.IssuerStrings[issuerIndex];
+        }
+
+        if (policy.Audiences.Length > 0 && (!audiencePresent || !audienceMatched))
+        {
+            return VerifyError.BadAudience;
+        }
+
+        var allRequired = policy.RequiredClaims.Length == 32 ? uint.MaxValue : (1u << policy.RequiredClaims.Length) - 1;
+        if (required != allRequired)
+        {
+            return VerifyError.MissingClaim;
+        }
+
+        claims.ExpiresAt = exp;
+        return VerifyError.None;
+    }
+
+    /// <summary>Returns the index of the configured value equal to the current string token, or -1.</summary>
+    private static int Match(ref Utf8JsonReader reader, byte[][] accepted)
+    {
+        for (var i = 0; i < accepted.Length; i++)
+        {
+            if (reader.ValueTextEquals(accepted[i]))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private static int Registered(ref Utf8JsonReader reader) =>
+        reader.ValueTextEquals("exp"u8) ? Exp
+        : reader.ValueTextEquals("nbf"u8) ? Nbf
+        : reader.ValueTextEquals("iat"u8) ? Iat
+        : reader.ValueTextEquals("iss"u8) ? Iss
+        : reader.ValueTextEquals("aud"u8) ? Aud
+        : reader.ValueTextEquals("sub"u8) ? Sub
+        : 0;
+
+    private static bool ReadNumericDate(ref Utf8JsonReader reader, out double value)
+    {
+        value = double.NaN;
+        return reader.TokenType == JsonTokenType.Number
+            && reader.TryGetDouble(out value)
+            && double.IsFinite(value);
+    }
+
+    /// <summary>Text of a scalar claim for a header; arrays of strings join with commas; objects give null.</summary>
+    private static string? ClaimText(ref Utf8JsonReader reader)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.String:
+                return reader.GetString();
+            case JsonTokenType.Number:
+            case JsonTokenType.True:
+            case JsonTokenType.False:
+                return System.Text.Encoding.UTF8.GetString(reader.ValueSpan);
+            case JsonTokenType.StartArray:
+                var copy = reader;
+                string? joined = null;
+                while (copy.Read() && copy.TokenType == JsonTokenType.String)
+                {
+                    var item = copy.GetString();
+                    joined = joined is null ? item : string.Concat(joined, ",", item);
+                }
+
+                return copy.TokenType == JsonTokenType.EndArray ? joined : null;
+            default:
+                return null;
+        }
+    }
+
+    private static bool Mark(ref int seen, int bit)
+    {
+        if ((seen & bit) != 0)
+        {
+            return false;
+        }
+
+        seen |= bit;
+        return true;
+    }
+}

@@ -1,0 +1,80 @@
+using Microsoft.Extensions.Primitives;
+
+namespace EdgeVerifier.Tokens;
+
+/// <summary>
+/// DESIGN.md step 1: finds the bearer token in the Authorization header(s) without copying it.
+/// </summary>
+public static class CredentialExtractor
+{
+    /// <summary>
+    /// Extracts the token from <c>Authorization: Bearer &lt;token&gt;</c> (scheme case-insensitive,
+    /// RFC 7235 §2.1). Empty, repeated or oversized credentials are refused.
+    /// </summary>
+    public static VerifyError FromAuthorization(StringValues headers, int maxTokenLength, out ReadOnlyMemory<char> token)
+    {
+        token = default;
+        if (headers.Count == 0)
+        {
+            return VerifyError.MissingToken;
+        }
+
+        if (headers.Count > 1)
+        {
+            return VerifyError.MultipleTokens;
+        }
+
+        var value = headers[0];
+        if (string.IsNullOrEmpty(value))
+        {
+            return VerifyError.MissingToken;
+        }
+
+        var span = value.AsSpan();
+        var start = 0;
+        while (start < span.Length && span[start] is ' ' or '\t')
+        {
+            start++;
+        }
+
+        const string Scheme = "Bearer";
+        if (span.Length - start < Scheme.Length
+            || !span.Slice(start, Scheme.Length).Equals(Scheme, StringComparison.OrdinalIgnoreCase)
+            || (span.Length - start > Scheme.Length && span[start + Scheme.Length] is not (' ' or '\t')))
+        {
+            return VerifyError.MissingToken;
+        }
+
+        var tokenStart = start + Scheme.Length;
+        while (tokenStart < span.Length && span[tokenStart] is ' ' or '\t')
+        {
+            tokenStart++;
+        }
+
+        var end = span.Length;
+        while (end > tokenStart && span[end - 1] is ' ' or '\t')
+        {
+            end--;
+        }
+
+        if (end == tokenStart)
+        {
+            return VerifyError.MissingToken;
+        }
+
+        if (end - tokenStart > maxTokenLength)
+        {
+            return VerifyError.TokenTooLarge;
+        }
+
+        var candidate = span[tokenStart..end];
+        if (candidate.ContainsAny(' ', '\t', ','))
+        {
+            // "Bearer a b" or "Bearer a, Bearer b": more than one credential in one header.
+            return VerifyError.MultipleTokens;
+        }
+
+        token = value.AsMemory(tokenStart, end - tokenStart);
+        return VerifyError.None;
+    }
+}

@@ -1,0 +1,225 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Text;
+using EdgeVerifier.Keys;
+
+namespace EdgeVerifier.Tokens;
+
+/// <summary>
+/// The JWT hot path (DESIGN.md steps 3, 5–7): split, decode the header into a stack
+/// buffer, bind alg to key, verify the signature, validate claims. Expected failures are
+/// <see cref="VerifyError"/> values; a cached key completes synchronously.
+/// </summary>
+public sealed class TokenVerifier
+{
+    private const int StackLimit = 2048;
+
+    /// <summary>The compact-JWS alphabet: base64url plus the two dots.</summary>
+    private static readonly SearchValues<char> CompactAlphabet =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.");
+
+    private readonly KeyResolver _keys;
+    private readonly TimeProvider _time;
+
+    public TokenVerifier(VerifierPolicy policy, KeyResolver keys, TimeProvider time)
+    {
+        Policy = policy;
+        _keys = keys;
+        _time = time;
+    }
+
+    public VerifierPolicy Policy { get; }
+
+    /// <summary>Verifies a compact JWS.</summary>
+    /// <param name="token">The token text (a slice of the header value is fine: nothing is copied on a cache hit).</param>
+    /// <param name="includePayload">Keep the decoded payload in the result (for <c>/v1/verify</c>).</param>
+    /// <param name="cancellationToken">Only abandons this caller's wait for a key; a shared fetch goes on.</param>
+    public ValueTask<VerifyResult> VerifyAsync(ReadOnlyMemory<char> token, bool includePayload = false, CancellationToken cancellationToken = default)
+    {
+        var span = token.Span;
+        var error = Split(span, Policy.MaxTokenLength, out var dot1, out var dot2);
+        if (error != VerifyError.None)
+        {
+            return new(error);
+        }
+
+        Span<char> kid = stackalloc char[HeaderReader.MaxKidLength];
+        error = ReadHeader(span[..dot1], kid, out var header);
+        if (error != VerifyError.None)
+        {
+            return new(error);
+        }
+
+        KeyLookup lookup;
+        if (header.Kid is KidState.Absent or KidState.Empty)
+        {
+            lookup = _keys.GetDefault();
+            if (lookup.Status == KeyLookupStatus.NotFound)
+            {
+                return new(VerifyError.MissingKid);
+            }
+        }
+        else
+        {
+            lookup = _keys.TryGetCached(kid[..header.KidLength]);
+        }
+
+        switch (lookup.Status)
+        {
+            case KeyLookupStatus.Found:
+                return new(Complete(span, dot1, dot2, header.Alg, lookup.Key!, null, includePayload));
+            case KeyLookupStatus.Miss:
+                return ResolveThenComplete(token, dot1, dot2, header.Alg, new string(kid[..header.KidLength]), includePayload, cancellationToken);
+            case KeyLookupStatus.NotFound:
+                return new(VerifyResult.Fail(VerifyError.UnknownKid, new string(kid[..header.KidLength])));
+            default:
+                return new(VerifyResult.Fail(VerifyError.KeySourceUnavailable, new string(kid[..header.KidLength])));
+        }
+    }
+
+    /// <summary>Structure only: size, alphabet, exactly three non-empty segments.</summary>
+    public static VerifyError Split(ReadOnlySpan<char> token, int maxLength, out int dot1, out int dot2)
+    {
+        dot1 = dot2 = -1;
+        if (token.IsEmpty)
+        {
+            return VerifyError.MissingToken;
+        }
+
+        if (token.Length > maxLength)
+        {
+            return VerifyError.TokenTooLarge;
+        }
+
+        if (token.ContainsAnyExcept(CompactAlphabet))
+        {
+            return VerifyError.MalformedToken;
+        }
+
+        dot1 = token.IndexOf('.');
+        if (dot1 <= 0)
+        {
+            return VerifyError.MalformedToken;
+        }
+
+        var rest = token[(dot1 + 1)..].IndexOf('.');
+        if (rest <= 0)
+        {
+            return VerifyError.MalformedToken;
+        }
+
+        dot2 = dot1 + 1 + rest;
+        if (dot2 == token.Length - 1 || token[(dot2 + 1)..].Contains('.'))
+        {
+            // An empty signature (alg none) or a fourth segment (JWE): neither is a signed JWS.
+            return VerifyError.MalformedToken;
+        }
+
+        return VerifyError.None;
+    }
+
+    /// <summary>Decodes and reads the header segment; allocation-free for headers up to 2 KiB.</summary>
+    public VerifyError ReadHeader(ReadOnlySpan<char> segment, Span<char> kid, out JoseHeader header)
+    {
+        header = default;
+        var max = Base64Url.GetMaxDecodedLength(segment.Length);
+        byte[]? rented = null;
+        var buffer = max <= StackLimit ? stackalloc byte[StackLimit] : (rented = ArrayPool<byte>.Shared.Rent(max));
+        try
+        {
+            if (Base64Url.DecodeFromChars(segment, buffer, out _, out var written) != OperationStatus.Done)
+            {
+                return VerifyError.MalformedToken;
+            }
+
+            var error = HeaderReader.Read(buffer[..written], Policy.Types, kid, out header);
+            if (error == VerifyError.None && (Policy.AllowedAlgorithms & header.Alg.Bit()) == 0)
+            {
+                return VerifyError.UnsupportedAlg;
+            }
+
+            return error;
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
+    private async ValueTask<VerifyResult> ResolveThenComplete(ReadOnlyMemory<char> token, int dot1, int dot2, SigningAlgorithm alg, string kid, bool includePayload, CancellationToken cancellationToken)
+    {
+        var lookup = await _keys.ResolveAsync(kid, cancellationToken).ConfigureAwait(false);
+        return lookup.Status switch
+        {
+            KeyLookupStatus.Found => Complete(token.Span, dot1, dot2, alg, lookup.Key!, kid, includePayload),
+            KeyLookupStatus.NotFound => VerifyResult.Fail(VerifyError.UnknownKid, kid),
+            _ => VerifyResult.Fail(VerifyError.KeySourceUnavailable, kid),
+        };
+    }
+
+    private VerifyResult Complete(ReadOnlySpan<char> token, int dot1, int dot2, SigningAlgorithm alg, VerificationKey key, string? kid, bool includePayload)
+    {
+        if (!key.Permits(alg))
+        {
+            return VerifyResult.Fail(VerifyError.KeyAlgMismatch, kid ?? key.Kid);
+        }
+
+        var signingInput = token[..dot2];
+        var signature = token[(dot2 + 1)..];
+        var payload = token[(dot1 + 1)..dot2];
+        var inputLength = signingInput.Length;
+        var signatureMax = Base64Url.GetMaxDecodedLength(signature.Length);
+        var payloadMax = Base64Url.GetMaxDecodedLength(payload.Length);
+        var needed = inputLength + signatureMax + payloadMax;
+
+        byte[]? rented = null;
+        var buffer = needed <= StackLimit * 2 ? stackalloc byte[StackLimit * 2] : (rented = ArrayPool<byte>.Shared.Rent(needed));
+        try
+        {
+            var inputBytes = buffer[..inputLength];
+            Encoding.ASCII.GetBytes(signingInput, inputBytes);
+            var signatureBytes = buffer.Slice(inputLength, signatureMax);
+            var payloadBytes = buffer.Slice(inputLength + signatureMax, payloadMax);
+            if (Base64Url.DecodeFromChars(signature, signatureBytes, out _, out var signatureLength) != OperationStatus.Done
+                || Base64Url.DecodeFromChars(payload, payloadBytes, out _, out var payloadLength) != OperationStatus.Done)
+            {
+                return VerifyResult.Fail(VerifyError.MalformedToken, kid ?? key.Kid);
+            }
+
+            // The signature is checked before any claim, so a forged token only ever learns bad_signature.
+            if (!key.Verify(alg, inputBytes, signatureBytes[..signatureLength]))
+            {
+                return VerifyResult.Fail(VerifyError.BadSignature, kid ?? key.Kid);
+            }
+
+            var json = payloadBytes[..payloadLength];
+            var now = _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0;
+            var error = ClaimsReader.Read(json, Policy.Claims, now, out var claims);
+            if (error != VerifyError.None)
+            {
+                return VerifyResult.Fail(error, kid ?? key.Kid);
+            }
+
+            return VerifyResult.Ok(new VerifiedToken
+            {
+                Subject = claims.Subject,
+                Issuer = claims.Issuer,
+                Kid = kid ?? key.Kid,
+                Algorithm = alg,
+                ExpiresAt = claims.ExpiresAt,
+                HeaderValues = claims.HeaderValues,
+                Payload = includePayload ? json.ToArray() : null,
+            });
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+namespace EdgeVerifier.Tokens;
+
+/// <summary>A token that passed every check: what the response reports about it.</summary>
+public sealed class VerifiedToken
+{
+    public string? Subject { get; init; }
+
+    public string? Issuer { get; init; }
+
+    public string? Kid { get; init; }
+
+    public SigningAlgorithm Algorithm { get; init; }
+
+    /// <summary>Unix seconds; NaN when the token has no <c>exp</c> and none is required.</summary>
+    public double ExpiresAt { get; init; }
+
+    /// <summary>Values for <see cref="ClaimsPolicy.HeaderNames"/>, by index; null when none are configured.</summary>
+    public string?[]? HeaderValues { get; init; }
+
+    /// <summary>The decoded payload JSON, only when asked for (<c>/v1/verify</c>).</summary>
+    public byte[]? Payload { get; init; }
+}
+
+/// <summary>The answer for one credential: an error code, or the verified token.</summary>
+public readonly struct VerifyResult
+{
+    private VerifyResult(VerifyError error, VerifiedToken? token, string? kid)
+    {
+        Error = error;
+        Token = token;
+        Kid = kid;
+    }
+
+    public VerifyError Error { get; }
+
+    public VerifiedToken? Token { get; }
+
+    /// <summary>The kid the token named, when known (for logs); may be set on failures.</summary>
+    public string? Kid { get; }
+
+    public bool IsValid => Error == VerifyError.None;
+
+    public static VerifyResult Fail(VerifyError error, string? kid = null) => new(error, null, kid);
+
+    public static VerifyResult Ok(VerifiedToken token) => new(VerifyError.None, token, token.Kid);
+
+    public static implicit operator VerifyResult(VerifyError error) => new(error, null, null);
+}
