@@ -44,7 +44,10 @@ internal static class ServeCommand
             {
                 try
                 {
-                    await app.App.RunAsync().ConfigureAwait(false);
+                    // System.CommandLine owns SIGTERM/SIGINT: it cancels this token and, unless the action
+                    // returns within its termination timeout, exits 143/130. Stopping on the token makes
+                    // a signal a graceful shutdown with exit code 0.
+                    await app.App.RunAsync(cancellationToken).ConfigureAwait(false);
                 }
                 catch (IOException e)
                 {

@@ -60,6 +60,30 @@ internal static class SignCommand
                 return context.Fail(CliApp.BadSetting, $"--key: {error}");
             }
 
+            // A claim written twice makes a token every verifier refuses (duplicates are malformed).
+            var written = new HashSet<string>(StringComparer.Ordinal) { "iat", "exp", "jti" };
+            foreach (var (name, option) in (ReadOnlySpan<(string, Option<string>)>)[("iss", iss), ("sub", sub)])
+            {
+                if (parse.GetValue(option) is not null)
+                {
+                    written.Add(name);
+                }
+            }
+
+            if (parse.GetValue(aud) is { Length: > 0 })
+            {
+                written.Add("aud");
+            }
+
+            foreach (var claim in parse.GetValue(claims) ?? [])
+            {
+                var eq = claim.IndexOf('=', StringComparison.Ordinal);
+                if (eq > 0 && !written.Add(claim[..eq]))
+                {
+                    return context.Fail(CliApp.BadSetting, $"--claim: '{claim[..eq]}' is already set (iat, exp and jti are always written; use --iss, --sub, --aud, --ttl or --exp for those)");
+                }
+            }
+
             var now = context.Time.GetUtcNow().ToUnixTimeSeconds();
             var payload = new ArrayBufferWriter<byte>();
             using (var json = new Utf8JsonWriter(payload))

@@ -33,11 +33,13 @@ public static class SettingsLoader
                 .AddEnvironmentVariables(EnvironmentPrefix)
                 .Build();
             configuration.Bind(options);
+            BindListsWhole(configuration, options);
             applyFlags(options);
         }
         catch (InvalidDataException e)
         {
-            error = $"{configFile ?? DefaultConfigFile}: {e.Message}";
+            // The loader's own message only names the file; the JSON parser's says where it broke.
+            error = $"{configFile ?? DefaultConfigFile}: {Describe(e)}";
             return false;
         }
         catch (InvalidOperationException e)
@@ -54,6 +56,59 @@ public static class SettingsLoader
 
         error = Validate(options);
         return error is null;
+    }
+
+    /// <summary>
+    /// Configuration merges lists index by index across sources, so <c>EDGEVERIFIER_ISSUERS__0</c>
+    /// over a file listing two issuers would still accept the file's second one. A list is one
+    /// setting: the highest-precedence source that sets any element of it supplies all of it.
+    /// </summary>
+    private static void BindListsWhole(IConfigurationRoot configuration, VerifierOptions options)
+    {
+        options.Issuers = WholeList(configuration, nameof(VerifierOptions.Issuers)) ?? options.Issuers;
+        options.Audiences = WholeList(configuration, nameof(VerifierOptions.Audiences)) ?? options.Audiences;
+        options.RequiredClaims = WholeList(configuration, nameof(VerifierOptions.RequiredClaims)) ?? options.RequiredClaims;
+        options.Algorithms = WholeList(configuration, nameof(VerifierOptions.Algorithms)) ?? options.Algorithms;
+        options.TokenTypes = WholeList(configuration, nameof(VerifierOptions.TokenTypes)) ?? options.TokenTypes;
+    }
+
+    private static string[]? WholeList(IConfigurationRoot configuration, string name)
+    {
+        var providers = new List<IConfigurationProvider>(configuration.Providers);
+        for (var i = providers.Count - 1; i >= 0; i--)
+        {
+            var children = new SortedSet<string>(providers[i].GetChildKeys([], name), ConfigurationKeyComparer.Instance);
+            if (children.Count == 0)
+            {
+                continue;
+            }
+
+            var values = new List<string>(children.Count);
+            foreach (var child in children)
+            {
+                if (providers[i].TryGet(ConfigurationPath.Combine(name, child), out var value) && value is not null)
+                {
+                    values.Add(value);
+                }
+            }
+
+            return [.. values];
+        }
+
+        return null;
+    }
+
+    private static string Describe(InvalidDataException e)
+    {
+        for (Exception? inner = e; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is System.Text.Json.JsonException { LineNumber: { } line, BytePositionInLine: { } position })
+            {
+                return $"not valid JSON (line {line + 1}, byte {position + 1})";
+            }
+        }
+
+        return e.InnerException is FormatException format ? format.Message : e.Message;
     }
 
     /// <summary>Runs the generated and the cross-field validators; returns the first failure, or null.</summary>

@@ -13,7 +13,8 @@ public sealed class VerifierOptions
     /// Where keys come from: a JWK / JWK Set file, or a directory of <c>{kid}.jwk</c> files.
     /// Required; a path that does not exist stops start-up.
     /// </summary>
-    [Required(ErrorMessage = "is required (a key file or a directory of {kid}.jwk files)")]
+    // Braces doubled: the message is a composite format string ({0} is the member name).
+    [Required(ErrorMessage = "is required (a key file or a directory of {{kid}}.jwk files)")]
     public string? Keys { get; set; }
 
     /// <summary>Accepted <c>iss</c> values (exact, case-sensitive). Required unless <see cref="AnyIssuer"/>.</summary>
