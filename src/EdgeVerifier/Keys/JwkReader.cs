@@ -55,7 +55,8 @@ public static class JwkReader
             var result = new List<VerificationKey>(keys.Length);
             foreach (var jwk in keys)
             {
-                var one = FromJwk(jwk, minRsaBits);
+                // "keys":[null] deserializes to a null element.
+                var one = jwk is null ? KeyParseResult.Fail("a key is null, not a JWK object") : FromJwk(jwk, minRsaBits);
                 if (!one.Ok)
                 {
                     foreach (var done in result)
@@ -63,7 +64,7 @@ public static class JwkReader
                         done.Dispose();
                     }
 
-                    return KeyParseResult.Fail($"key '{jwk.Kid}': {one.Error}");
+                    return KeyParseResult.Fail($"key '{jwk?.Kid}': {one.Error}");
                 }
 
                 result.Add(one.Keys![0]);

@@ -99,6 +99,12 @@ public static class ClaimsReader
 
                         issuerPresent = true;
                         issuerIndex = Match(ref reader, policy.Issuers);
+                        if (policy.Issuers.Length == 0)
+                        {
+                            // Any issuer accepted: report the token's own (X-Auth-Issuer), there is no configured instance to reuse.
+                            claims.Issuer = reader.GetString();
+                        }
+
                         break;
                     case Aud:
                         // RFC 7519 §4.1.3: a single string or an array of strings.

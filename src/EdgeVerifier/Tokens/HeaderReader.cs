@@ -112,6 +112,11 @@ public static class HeaderReader
             // Utf8JsonReader has no non-throwing API; LooksLikeObject filters nearly all garbage first.
             return VerifyError.MalformedToken;
         }
+        catch (InvalidOperationException)
+        {
+            // Unescaping a name or kid holding an escaped lone surrogate ("\ud800") throws.
+            return VerifyError.MalformedToken;
+        }
 
         if (critPresent)
         {
