@@ -58,6 +58,11 @@ public sealed class VerifierOptionsCrossValidator : IValidateOptions<VerifierOpt
             return $"RequiredClaims: at most {ClaimsPolicy.MaxRequiredClaims} claims";
         }
 
+        if (o.ClaimHeaders.Count > 64)
+        {
+            return "ClaimHeaders: at most 64 claims";
+        }
+
         foreach (var (claim, header) in o.ClaimHeaders)
         {
             if (string.IsNullOrEmpty(claim) || !IsToken(header))

@@ -29,6 +29,7 @@ public sealed class DirectoryKeySource : IKeySource
     private readonly ConcurrentDictionary<string, Task<KeyLookup>> _inFlight = new(StringComparer.Ordinal);
     private readonly FileSystemWatcher? _watcher;
     private int _negativeCount;
+    private long _version; // bumped by every watcher event: a load that raced one is not cached
 
     public DirectoryKeySource(string directory, KeyFileLoader loader, TimeProvider time, TimeSpan recheck, int minRsaBits, ILogger logger)
     {
@@ -122,13 +123,14 @@ public sealed class DirectoryKeySource : IKeySource
         try
         {
             var path = Path.Join(_directory, kid + ".jwk");
+            var version = Volatile.Read(ref _version);
             var read = await _loader.ReadAsync(path).ConfigureAwait(false);
             _entries.TryGetValue(kid, out var previous);
             result = read.Status switch
             {
-                FileReadStatus.Ok => Accept(kid, path, read.Content!, previous),
-                FileReadStatus.Missing => Forget(kid, previous),
-                FileReadStatus.TooLarge => Refuse(kid, path, read.Error!, previous),
+                FileReadStatus.Ok => Accept(kid, path, read.Content!, previous, version),
+                FileReadStatus.Missing => Forget(kid, previous, version),
+                FileReadStatus.TooLarge => Refuse(kid, path, read.Error!, previous, version),
                 _ => KeepOnError(path, read.Error, previous),
             };
         }
@@ -139,7 +141,7 @@ public sealed class DirectoryKeySource : IKeySource
         }
     }
 
-    private KeyLookup Accept(string kid, string path, byte[] content, Entry? previous)
+    private KeyLookup Accept(string kid, string path, byte[] content, Entry? previous, long version)
     {
         if (previous?.Key is not null && previous.Content.AsSpan().SequenceEqual(content))
         {
@@ -152,28 +154,28 @@ public sealed class DirectoryKeySource : IKeySource
         var parsed = JwkReader.Parse(content, _minRsaBits);
         if (!parsed.Ok || parsed.Keys!.Length != 1)
         {
-            return Refuse(kid, path, parsed.Error ?? "a key file must hold exactly one key", previous);
+            return Refuse(kid, path, parsed.Error ?? "a key file must hold exactly one key", previous, version);
         }
 
         var key = parsed.Keys[0];
         if (key.Kid is not null && !string.Equals(key.Kid, kid, StringComparison.Ordinal))
         {
             key.Dispose();
-            return Refuse(kid, path, $"the key's own kid '{key.Kid}' differs from its file name", previous);
+            return Refuse(kid, path, $"the key's own kid '{key.Kid}' differs from its file name", previous, version);
         }
 
-        Store(kid, new Entry(kid, key, content, _time.GetTimestamp()), previous);
+        Store(kid, new Entry(kid, key, content, _time.GetTimestamp()), previous, version);
         Log.KeyLoaded(_logger, kid, Name);
         return KeyLookup.Found(key);
     }
 
-    private KeyLookup Refuse(string kid, string path, string reason, Entry? previous)
+    private KeyLookup Refuse(string kid, string path, string reason, Entry? previous, long version)
     {
         Log.KeyFileInvalid(_logger, path, reason);
-        return Forget(kid, previous);
+        return Forget(kid, previous, version);
     }
 
-    private KeyLookup Forget(string kid, Entry? previous)
+    private KeyLookup Forget(string kid, Entry? previous, long version)
     {
         if (previous?.Key is not null)
         {
@@ -181,7 +183,7 @@ public sealed class DirectoryKeySource : IKeySource
         }
 
         // Replaced keys are not disposed: a request may still be verifying with one. The GC reclaims them.
-        Store(kid, new Entry(kid, null, [], _time.GetTimestamp()), previous);
+        Store(kid, new Entry(kid, null, [], _time.GetTimestamp()), previous, version);
         return KeyLookup.NotFound;
     }
 
@@ -197,8 +199,13 @@ public sealed class DirectoryKeySource : IKeySource
         return previous?.Key is { } key ? KeyLookup.Found(key) : KeyLookup.Unavailable;
     }
 
-    private void Store(string kid, Entry entry, Entry? previous)
+    private void Store(string kid, Entry entry, Entry? previous, long version)
     {
+        if (Volatile.Read(ref _version) != version)
+        {
+            return; // the directory changed while this file was read: the next lookup reads it again
+        }
+
         var negative = entry.Key is null;
         var wasNegative = previous is not null && previous.Key is null;
         if (negative && !wasNegative && Volatile.Read(ref _negativeCount) >= MaxNegativeEntries)
@@ -216,6 +223,7 @@ public sealed class DirectoryKeySource : IKeySource
 
     private void Drop(string kid)
     {
+        Interlocked.Increment(ref _version);
         if (_entries.TryRemove(kid, out var removed) && removed.Key is null)
         {
             Interlocked.Decrement(ref _negativeCount);
@@ -233,6 +241,7 @@ public sealed class DirectoryKeySource : IKeySource
     private void OnError(object sender, ErrorEventArgs e)
     {
         // Events were lost: nothing cached can be trusted to be current.
+        Interlocked.Increment(ref _version);
         _entries.Clear();
         Volatile.Write(ref _negativeCount, 0);
     }

@@ -23,6 +23,7 @@ public sealed class FileKeySource : IKeySource
     private Snapshot _snapshot;
     private long _checkedAt;
     private int _refreshing;
+    private int _dirty;
 
     private FileKeySource(string path, KeyFileLoader loader, TimeProvider time, TimeSpan recheck, int minRsaBits, ILogger logger, Snapshot snapshot)
     {
@@ -105,6 +106,11 @@ public sealed class FileKeySource : IKeySource
         {
             _ = ReloadAsync();
         }
+        else
+        {
+            // A change during a reload (e.g. a file rewritten in place): read it again afterwards.
+            Volatile.Write(ref _dirty, 1);
+        }
     }
 
     private async Task ReloadAsync()
@@ -135,6 +141,10 @@ public sealed class FileKeySource : IKeySource
         {
             Volatile.Write(ref _checkedAt, _time.GetTimestamp());
             Volatile.Write(ref _refreshing, 0);
+            if (Interlocked.Exchange(ref _dirty, 0) == 1)
+            {
+                Reload();
+            }
         }
     }
 

@@ -34,6 +34,7 @@ public static class ClaimsReader
         var audienceMatched = false;
         var audiencePresent = false;
         var required = 0u;
+        var mapped = 0UL;
         var seen = 0;
         var headerClaims = policy.HeaderClaims;
         try
@@ -52,6 +53,11 @@ public static class ClaimsReader
                 {
                     if (reader.ValueTextEquals(requiredClaims[i]))
                     {
+                        if ((required & (1u << i)) != 0)
+                        {
+                            return VerifyError.MalformedToken; // a required claim given twice
+                        }
+
                         required |= 1u << i;
                     }
                 }
@@ -64,6 +70,12 @@ public static class ClaimsReader
                         headerIndex = i;
                         break;
                     }
+                }
+
+                if (headerIndex >= 0 && !MarkMapped(ref mapped, headerIndex))
+                {
+                    // A claim that becomes a header must have one value: proxy and upstream could pick different ones.
+                    return VerifyError.MalformedToken;
                 }
 
                 var claim = Registered(ref reader);
@@ -266,6 +278,23 @@ public static class ClaimsReader
             default:
                 return null;
         }
+    }
+
+    private static bool MarkMapped(ref ulong mapped, int index)
+    {
+        if (index >= 64)
+        {
+            return true; // beyond 64 mapped claims duplicates are not tracked (the validator caps the map)
+        }
+
+        var bit = 1UL << index;
+        if ((mapped & bit) != 0)
+        {
+            return false;
+        }
+
+        mapped |= bit;
+        return true;
     }
 
     private static bool Mark(ref int seen, int bit)

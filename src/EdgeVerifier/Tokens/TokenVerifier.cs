@@ -115,7 +115,39 @@ public sealed class TokenVerifier
             return VerifyError.MalformedToken;
         }
 
-        return VerifyError.None;
+        return IsCanonical(token[..dot1]) && IsCanonical(token[(dot1 + 1)..dot2]) && IsCanonical(token[(dot2 + 1)..])
+            ? VerifyError.None
+            : VerifyError.MalformedToken;
+    }
+
+    /// <summary>
+    /// Unpadded base64url whose final character carries no stray bits (RFC 4648 §3.5), so one
+    /// byte string has exactly one token text: the text is what caches and replay checks key on.
+    /// </summary>
+    internal static bool IsCanonical(ReadOnlySpan<char> segment)
+    {
+        var unusedBits = (segment.Length % 4) switch
+        {
+            0 => 0,
+            2 => 4,
+            3 => 2,
+            _ => -1, // one leftover character cannot encode a byte
+        };
+        if (unusedBits <= 0)
+        {
+            return unusedBits == 0;
+        }
+
+        var c = segment[^1];
+        var value = c switch
+        {
+            >= 'A' and <= 'Z' => c - 'A',
+            >= 'a' and <= 'z' => c - 'a' + 26,
+            >= '0' and <= '9' => c - '0' + 52,
+            '-' => 62,
+            _ => 63,
+        };
+        return (value & ((1 << unusedBits) - 1)) == 0;
     }
 
     /// <summary>Decodes and reads the header segment; allocation-free for headers up to 2 KiB.</summary>

@@ -361,4 +361,33 @@ public sealed class ClaimsTests
 
         return map;
     }
+
+    [Fact]
+    public async Task VerifyAsync_HeaderMappedClaimTwice_MalformedToken()
+    {
+        // Proxy and upstream could each pick a different value of a duplicated claim.
+        using var h = new VerifierHarness(o => o.ClaimHeaders = new() { ["role"] = "X-Auth-Role" });
+
+        Assert.Equal(VerifyError.None, await h.ErrorOfAsync(Token($"{Iss},{Aud},\"role\":\"user\"")));
+        Assert.Equal(VerifyError.MalformedToken, await h.ErrorOfAsync(Token($"{Iss},{Aud},\"role\":\"user\",\"role\":\"admin\"")));
+        Assert.Equal(VerifyError.MalformedToken, await h.ErrorOfAsync(Token($"{Iss},{Aud},\"role\":\"user\",\"r\\u006fle\":\"admin\"")));
+    }
+
+    [Fact]
+    public async Task VerifyAsync_RequiredClaimTwice_MalformedToken()
+    {
+        using var h = new VerifierHarness(o => o.RequiredClaims = ["tenant"]);
+
+        Assert.Equal(VerifyError.None, await h.ErrorOfAsync(Token($"{Iss},{Aud},\"tenant\":\"a\"")));
+        Assert.Equal(VerifyError.MalformedToken, await h.ErrorOfAsync(Token($"{Iss},{Aud},\"tenant\":\"a\",\"tenant\":\"b\"")));
+    }
+
+    [Fact]
+    public async Task VerifyAsync_UnmappedClaimTwice_StillAccepted()
+    {
+        // Only claims the verifier acts on are checked for duplicates; others pass through untouched.
+        using var h = new VerifierHarness();
+
+        Assert.Equal(VerifyError.None, await h.ErrorOfAsync(Token($"{Iss},{Aud},\"x\":1,\"x\":2")));
+    }
 }

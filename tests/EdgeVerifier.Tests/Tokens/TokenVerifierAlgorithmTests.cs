@@ -173,7 +173,9 @@ public sealed class TokenVerifierAlgorithmTests
         var now = h.Time.GetUtcNow();
         var realSignature = Jws.Segments(TestTokens.Valid(SigningAlgorithm.RS256, now))[2];
 
-        foreach (var signature in new[] { "AAAA", "x", "bm9uZQ", realSignature })
+        // A one-character signature ("x") is not base64url at all: refused as malformed before the header is read.
+        Assert.Equal(VerifyError.MalformedToken, await h.ErrorOfAsync(Jws.SigningInput(Jws.Header(none, "k-RS256"), Payload(h)) + ".x"));
+        foreach (var signature in new[] { "AAAA", "bm9uZQ", realSignature })
         {
             var withKid = Jws.SigningInput(Jws.Header(none, "k-RS256"), Payload(h)) + "." + signature;
             var withoutKid = Jws.SigningInput(Jws.Header(none, kid: null), Payload(h)) + "." + signature;

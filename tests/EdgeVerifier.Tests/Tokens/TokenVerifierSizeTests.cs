@@ -118,9 +118,10 @@ public sealed class TokenVerifierSizeTests
     [Fact]
     public void Split_ThreeSegments_ReportsDots()
     {
-        Assert.Equal(VerifyError.None, TokenVerifier.Split("ab.cde.f", 8192, out var dot1, out var dot2));
+        Assert.Equal(VerifyError.None, TokenVerifier.Split("AA.AAA.AAAA", 8192, out var dot1, out var dot2));
         Assert.Equal(2, dot1);
         Assert.Equal(6, dot2);
+        Assert.Equal(VerifyError.MalformedToken, TokenVerifier.Split("ab.cde.f", 8192, out _, out _)); // "f" cannot encode a byte
     }
 
     [Fact]
@@ -182,5 +183,43 @@ public sealed class TokenVerifierSizeTests
         Assert.Equal(VerifyError.None, await h.ErrorOfAsync(token));
         Assert.NotEqual(token, sibling);
         Assert.Equal(VerifyError.MalformedToken, await h.ErrorOfAsync(sibling));
+    }
+
+    [Theory]
+    [InlineData("EdDSA")] // 64-byte signature: 4 unused bits in the last character
+    [InlineData("ES256")] // 64-byte signature
+    [InlineData("HS256")] // 32-byte signature: 2 unused bits
+    [InlineData("RS256")] // 256-byte signature: 4 unused bits
+    public async Task VerifyAsync_EveryStrayBitInLastSignatureCharacter_MalformedToken(string alg)
+    {
+        using var h = new VerifierHarness();
+        var token = TestTokens.Valid(SigningAlgorithms.Parse(alg), h.Time.GetUtcNow());
+        const string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        var last = alphabet.IndexOf(token[^1], StringComparison.Ordinal);
+        var unusedBits = (token.Length - token.LastIndexOf('.') - 1) % 4 == 2 ? 4 : 2;
+
+        Assert.Equal(VerifyError.None, await h.ErrorOfAsync(token));
+        for (var bits = 1; bits < 1 << unusedBits; bits++)
+        {
+            var sibling = token[..^1] + alphabet[last ^ bits];
+            Assert.Equal(VerifyError.MalformedToken, await h.ErrorOfAsync(sibling));
+        }
+    }
+
+    [Theory]
+    [InlineData("", true)]
+    [InlineData("AA", true)]
+    [InlineData("AB", false)]
+    [InlineData("AAA", true)]
+    [InlineData("AAB", false)]
+    [InlineData("AAAA", true)]
+    [InlineData("A", false)]
+    [InlineData("AAAAA", false)]
+    [InlineData("Aw", true)]
+    [InlineData("Ag", true)]
+    [InlineData("Ah", false)]
+    public void IsCanonical_LastCharacterBits_AsRfc4648(string segment, bool expected)
+    {
+        Assert.Equal(expected, TokenVerifier.IsCanonical(segment));
     }
 }
