@@ -49,6 +49,9 @@ public sealed class VerifierApp : IAsyncDisposable
             kestrel.Limits.MaxRequestBodySize = 64 * 1024;
         });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+
+        // A failed start (e.g. the port is taken) is reported by the CLI as one line, not as a host stack trace.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
         logging?.Invoke(builder.Logging);
         builder.Services.AddSingleton(time);
