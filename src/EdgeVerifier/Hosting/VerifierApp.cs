@@ -50,6 +50,9 @@ public sealed class VerifierApp : IAsyncDisposable
         });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
+        builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
+        builder.Logging.AddFilter("Polly", LogLevel.Warning);
+        builder.Logging.AddFilter("ZiggyCreatures.Caching.Fusion", LogLevel.Warning);
         logging?.Invoke(builder.Logging);
         builder.Services.AddSingleton(time);
 
