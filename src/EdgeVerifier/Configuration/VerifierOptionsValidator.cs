@@ -126,7 +126,8 @@ public sealed class VerifierOptionsCrossValidator : IValidateOptions<VerifierOpt
     {
         switch (RemoteUrls.Classify(keys, out var url))
         {
-            case RemoteUrls.Kind.None when keys.StartsWith(RemoteUrls.JwksPrefix, StringComparison.OrdinalIgnoreCase) || keys.StartsWith(RemoteUrls.OidcPrefix, StringComparison.OrdinalIgnoreCase):
+            // Classify answers Jwks/Oidc with no URL for "jwks:notaurl" (it never answers None for a prefixed value).
+            case RemoteUrls.Kind.Jwks or RemoteUrls.Kind.Oidc when url is null:
                 return $"{name}: '{keys}' does not hold an absolute http(s) URL";
             case RemoteUrls.Kind.None:
                 return File.Exists(keys) || Directory.Exists(keys) ? null : $"{name}: '{keys}' is neither a file, a directory nor a URL";

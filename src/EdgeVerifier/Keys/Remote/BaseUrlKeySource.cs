@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Threading.RateLimiting;
 using EdgeVerifier.Diagnostics;
 using ZiggyCreatures.Caching.Fusion;
 
@@ -20,8 +19,8 @@ public sealed class BaseUrlKeySource : RemoteKeySource
     private readonly Uri _base;
     private readonly ConcurrentDictionary<string, DocSlot> _slots = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DocSlot>.AlternateLookup<ReadOnlySpan<char>> _bySpan;
-    private readonly TokenBucketRateLimiter _unknownKidBudget;
-    private readonly object _replenishLock = new();
+    private readonly object _budgetLock = new();
+    private int _unknownKidTokens;
     private DateTimeOffset _lastReplenish;
 
     public BaseUrlKeySource(Uri baseUrl, IFusionCache cache, KeyFetcher fetcher, BreakerStates breakers, RemoteKeyOptions options, int minRsaBits, TimeProvider time, ILogger logger)
@@ -29,14 +28,9 @@ public sealed class BaseUrlKeySource : RemoteKeySource
     {
         _base = Normalise(baseUrl);
         _bySpan = _slots.GetAlternateLookup<ReadOnlySpan<char>>();
-        _unknownKidBudget = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = options.UnknownKidFetchesPerMinute,
-            TokensPerPeriod = options.UnknownKidFetchesPerMinute,
-            ReplenishmentPeriod = TimeSpan.FromMinutes(1),
-            AutoReplenishment = false, // replenished on the injected clock below
-            QueueLimit = 0,
-        });
+        // A token bucket on the injected clock (TokenBucketRateLimiter measures time on the system clock
+        // even when replenished by hand, so it cannot follow a TimeProvider).
+        _unknownKidTokens = options.UnknownKidFetchesPerMinute;
         _lastReplenish = time.GetUtcNow();
     }
 
@@ -102,7 +96,10 @@ public sealed class BaseUrlKeySource : RemoteKeySource
 
         _slots.TryGetValue(kid, out var slot);
         var knownGood = slot?.Doc is { Missing: false };
-        if (!knownGood && !TryTakeUnknownKidBudget())
+
+        // The budget counts upstream fetches, not requests: joining a fetch already in flight for this kid is free.
+        var joining = slot is not null && (slot.Pending is not null || Volatile.Read(ref slot.FactoryRunning) == 1);
+        if (!knownGood && !joining && !TryTakeUnknownKidBudget())
         {
             Log.UnknownKidBudgetSpent(Logger, Name);
             return KeyLookup.NotFound;
@@ -110,7 +107,7 @@ public sealed class BaseUrlKeySource : RemoteKeySource
 
         if (slot is null)
         {
-            if (_slots.Count >= MaxSlots)
+            if (_slots.Count >= MaxSlots && !EvictForgettable())
             {
                 return KeyLookup.NotFound;
             }
@@ -119,7 +116,7 @@ public sealed class BaseUrlKeySource : RemoteKeySource
         }
 
         var freshness = Evaluate(slot, out var stale);
-        await AwaitRefreshAsync(slot, haveStale: freshness == Freshness.Revalidate, force: stale?.Missing == true, cancellationToken).ConfigureAwait(false);
+        await AwaitRefreshAsync(slot, stale, haveStale: freshness == Freshness.Revalidate, force: false, cancellationToken).ConfigureAwait(false);
         freshness = Evaluate(slot, out var doc);
         if (freshness == Freshness.None)
         {
@@ -134,23 +131,52 @@ public sealed class BaseUrlKeySource : RemoteKeySource
         return doc!.Missing && Time.GetUtcNow() >= doc.FreshUntil && slot.LastAttemptFailed ? KeyLookup.Unavailable : Answer(doc);
     }
 
+    /// <summary>
+    /// At the cap, forgets kids that hold no key: a 404 past its negative TTL, or a failed first fetch past its
+    /// cooldown. Without this a flood of random kids would fill the table once and refuse every new kid after it
+    /// (a rotated-in key included) for the life of the process. Runs only when the table is full, for kids that
+    /// already drew from the unknown-kid budget, so at most that many sweeps a minute.
+    /// </summary>
+    private bool EvictForgettable()
+    {
+        var now = Time.GetUtcNow();
+        foreach (var (kid, slot) in _slots)
+        {
+            var doc = slot.Doc;
+            var forgettable = doc is null ? !CoolingDown(slot) : doc.Missing && now >= doc.FreshUntil;
+            if (forgettable && slot.Pending is null && Volatile.Read(ref slot.FactoryRunning) == 0)
+            {
+                _slots.TryRemove(new KeyValuePair<string, DocSlot>(kid, slot));
+            }
+        }
+
+        return _slots.Count < MaxSlots;
+    }
+
     private static KeyLookup Answer(KeyDocument doc) =>
         doc.Missing || doc.Single is null ? KeyLookup.NotFound : KeyLookup.Found(doc.Single);
 
     private bool TryTakeUnknownKidBudget()
     {
         var now = Time.GetUtcNow();
-        lock (_replenishLock)
+        lock (_budgetLock)
         {
-            while (now - _lastReplenish >= TimeSpan.FromMinutes(1))
+            var minutes = (now - _lastReplenish).Ticks / TimeSpan.TicksPerMinute;
+            if (minutes > 0)
             {
-                _unknownKidBudget.TryReplenish();
-                _lastReplenish += TimeSpan.FromMinutes(1);
+                var limit = Options.UnknownKidFetchesPerMinute;
+                _unknownKidTokens = (int)Math.Min(limit, _unknownKidTokens + (minutes * limit));
+                _lastReplenish += TimeSpan.FromMinutes(minutes);
             }
-        }
 
-        using var lease = _unknownKidBudget.AttemptAcquire();
-        return lease.IsAcquired;
+            if (_unknownKidTokens == 0)
+            {
+                return false;
+            }
+
+            _unknownKidTokens--;
+            return true;
+        }
     }
 
     private protected override bool NotFoundIsAnswer => true;
@@ -184,6 +210,4 @@ public sealed class BaseUrlKeySource : RemoteKeySource
         Log.KeyLoaded(Logger, kid, Name);
         return new KeyDocument(new(StringComparer.Ordinal) { [kid] = key }, key, missing: false, now, result.FreshFor, result.StaleWhileRevalidate, result.ETag);
     }
-
-    public override void Dispose() => _unknownKidBudget.Dispose();
 }

@@ -174,8 +174,10 @@ public sealed class JwksKeySource : RemoteKeySource
         }
 
         var freshness = Evaluate(_slot, out var before);
-        var force = freshness is Freshness.Fresh or Freshness.ServeAndRefresh; // an unknown kid in a usable set
-        await AwaitRefreshAsync(_slot, haveStale: freshness == Freshness.Revalidate, force, cancellationToken).ConfigureAwait(false);
+        // A kid the cached set lacks: only the registry's answer can tell, so wait for it (no stale fallback).
+        var unknownKid = before is not null && !before.TryGet(kid, out _);
+        var force = unknownKid || freshness is Freshness.Fresh or Freshness.ServeAndRefresh;
+        await AwaitRefreshAsync(_slot, before, haveStale: freshness == Freshness.Revalidate && !unknownKid, force, cancellationToken).ConfigureAwait(false);
         freshness = Evaluate(_slot, out var doc);
         if (doc is null || freshness == Freshness.None)
         {

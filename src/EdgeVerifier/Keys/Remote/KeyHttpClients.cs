@@ -73,7 +73,14 @@ public sealed class KeyHttpClients : IDisposable
         var attempt = TimeSpan.FromMilliseconds(options.AttemptTimeoutMs);
         o.AttemptTimeout.Timeout = attempt;
         o.TotalRequestTimeout.Timeout = TimeSpan.FromMilliseconds(options.TotalTimeoutMs);
-        o.Retry.MaxRetryAttempts = Math.Max(options.MaxRetries, 0);
+        // Polly refuses MaxRetryAttempts < 1 (every request would throw OptionsValidationException):
+        // MaxRetries = 0 keeps one attempt slot but never retries.
+        o.Retry.MaxRetryAttempts = Math.Max(options.MaxRetries, 1);
+        if (options.MaxRetries == 0)
+        {
+            o.Retry.ShouldHandle = static _ => PredicateResult.False();
+        }
+
         o.Retry.Delay = TimeSpan.FromMilliseconds(options.RetryDelayMs);
         o.Retry.BackoffType = DelayBackoffType.Exponential;
         o.Retry.UseJitter = true;
@@ -119,6 +126,7 @@ public sealed class KeyHttpClients : IDisposable
             AllowAutoRedirect = false,
         };
 
+        var setting = "CaFile";
         try
         {
             if (source.CaFile is { } caFile)
@@ -141,6 +149,7 @@ public sealed class KeyHttpClients : IDisposable
 
             if (source.ClientCertificateFile is { } certFile)
             {
+                setting = "ClientCertificateFile";
                 var certificate = X509Certificate2.CreateFromPemFile(certFile, source.ClientKeyFile);
                 if (!certificate.HasPrivateKey)
                 {
@@ -153,7 +162,7 @@ public sealed class KeyHttpClients : IDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException)
         {
-            error = $"{(source.ClientCertificateFile is null ? "CaFile" : "CaFile/ClientCertificateFile")}: {e.Message}";
+            error = $"{setting}: {e.Message.ReplaceLineEndings(" ")}";
             handler.Dispose();
             return null;
         }

@@ -106,14 +106,15 @@ public abstract class RemoteKeySource : IKeySource
             return Freshness.Fresh;
         }
 
-        if (now < doc.FreshUntil + doc.StaleWhileRevalidate)
-        {
-            return Freshness.ServeAndRefresh;
-        }
-
+        // Checked before stale-while-revalidate: the registry's window must not stretch the configured bound.
         if (now - doc.FreshUntil > TimeSpan.FromSeconds(Options.MaxStaleSeconds))
         {
             return Freshness.None; // past the fail-safe bound: refused until the registry answers
+        }
+
+        if (now < doc.FreshUntil + doc.StaleWhileRevalidate)
+        {
+            return Freshness.ServeAndRefresh;
         }
 
         // The registry failed a moment ago: serve the stale document rather than ask again.
@@ -128,28 +129,46 @@ public abstract class RemoteKeySource : IKeySource
     {
         if (slot.Pending is null && !CoolingDown(slot))
         {
-            _ = RefreshShared(slot, force: false);
+            _ = RefreshShared(slot, force: false, slot.Doc);
         }
     }
 
-    /// <summary>The one refresh in flight for <paramref name="slot"/>, started if needed.</summary>
-    private protected Task RefreshShared(DocSlot slot, bool force)
+    /// <summary>
+    /// The one refresh in flight for <paramref name="slot"/>, started if needed. <paramref name="seen"/> is the
+    /// document the caller judged: when another refresh replaced it (or failed, starting a cooldown) since,
+    /// nothing new is started and the caller looks again.
+    /// </summary>
+    private protected Task RefreshShared(DocSlot slot, bool force, KeyDocument? seen)
     {
-        var pending = slot.Pending;
+        var pending = Volatile.Read(ref slot.Pending);
         if (pending is not null)
         {
             return pending;
         }
 
-        var task = RefreshAsync(slot, force);
-        var winner = Interlocked.CompareExchange(ref slot.Pending, task, null);
-        return winner ?? task;
+        if (!ReferenceEquals(slot.Doc, seen) || CoolingDown(slot) || (!force && Evaluate(slot, out _) == Freshness.Fresh))
+        {
+            return Task.CompletedTask;
+        }
+
+        // Published before it runs: a refresh that finished at once could otherwise clear Pending before the
+        // exchange below set it, leaving a completed task in the slot and no refresh ever again.
+        var start = new Task<Task>(() => RefreshAsync(slot, force, seen));
+        var refresh = start.Unwrap();
+        var winner = Interlocked.CompareExchange(ref slot.Pending, refresh, null);
+        if (winner is not null)
+        {
+            return winner;
+        }
+
+        start.Start(TaskScheduler.Default);
+        return refresh;
     }
 
     /// <summary>Waits for a refresh: at most the soft timeout when a stale document can answer instead.</summary>
-    private protected async Task AwaitRefreshAsync(DocSlot slot, bool haveStale, bool force, CancellationToken cancellationToken)
+    private protected async Task AwaitRefreshAsync(DocSlot slot, KeyDocument? seen, bool haveStale, bool force, CancellationToken cancellationToken)
     {
-        var refresh = RefreshShared(slot, force);
+        var refresh = RefreshShared(slot, force, seen);
         try
         {
             if (haveStale)
@@ -170,7 +189,7 @@ public abstract class RemoteKeySource : IKeySource
     /// <summary>How long a request with a usable stale key waits for the registry. Network time: system clock.</summary>
     private protected TimeSpan SoftTimeout => TimeSpan.FromMilliseconds(Math.Min(100, Options.AttemptTimeoutMs));
 
-    private async Task RefreshAsync(DocSlot slot, bool force)
+    private async Task RefreshAsync(DocSlot slot, bool force, KeyDocument? seen)
     {
         await Task.Yield();
         try
@@ -192,16 +211,19 @@ public abstract class RemoteKeySource : IKeySource
                 IsFailSafeEnabled = true,
                 FailSafeMaxDuration = TimeSpan.FromSeconds(Options.MaxStaleSeconds + Options.MaxTtlSeconds),
                 FailSafeThrottleDuration = TimeSpan.FromSeconds(Options.FailureCooldownSeconds),
-                FactorySoftTimeout = SoftTimeout,
+                // A forced refresh asks for something the cached document lacks (an unknown kid): the caller
+                // has no stale answer to fall back to, so it must see the registry's answer, not the old set.
+                FactorySoftTimeout = force ? Timeout.InfiniteTimeSpan : SoftTimeout,
                 FactoryHardTimeout = TimeSpan.FromMilliseconds(Options.TotalTimeoutMs + 1000),
                 AllowTimedOutFactoryBackgroundCompletion = true,
             };
-            await _cache.GetOrSetAsync<KeyDocument?>(slot.CacheKey, (context, token) => FactoryAsync(slot, context, token), default, entry, null, CancellationToken.None).ConfigureAwait(false);
+            await _cache.GetOrSetAsync<KeyDocument?>(slot.CacheKey, (context, token) => FactoryAsync(slot, seen, context, token), default, entry, null, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // No fallback existed (first fetch failed, or timed out hard): the slot says so.
-            Log.KeyRefreshFailed(Logger, Name, e.GetType().Name);
+            // A factory failure carries the real reason (non-JSON, kid mismatch, HTTP 500...); log it, not just the type.
+            Log.KeyRefreshFailed(Logger, Name, e is FusionCacheFactoryException ? e.Message : e.GetType().Name + ": " + e.Message);
         }
         finally
         {
@@ -209,7 +231,7 @@ public abstract class RemoteKeySource : IKeySource
         }
     }
 
-    private async Task<KeyDocument?> FactoryAsync(DocSlot slot, FusionCacheFactoryExecutionContext<KeyDocument?> context, CancellationToken cancellationToken)
+    private async Task<KeyDocument?> FactoryAsync(DocSlot slot, KeyDocument? seen, FusionCacheFactoryExecutionContext<KeyDocument?> context, CancellationToken cancellationToken)
     {
         if (Interlocked.Exchange(ref slot.FactoryRunning, 1) == 1)
         {
@@ -219,6 +241,13 @@ public abstract class RemoteKeySource : IKeySource
         try
         {
             var current = slot.Doc;
+            if (current is not null && !ReferenceEquals(current, seen))
+            {
+                // Another fetch answered since this refresh was asked for (it outlived a soft timeout): no new call.
+                context.Options.Duration = current.FreshFor;
+                return context.Modified(current, current.ETag, null);
+            }
+
             var url = await FetchUrlAsync(slot, cancellationToken).ConfigureAwait(false);
             var result = url is null
                 ? FetchResult.Fail("the key set's location is unknown (discovery failed)")
