@@ -49,10 +49,9 @@ public sealed class BaseUrlKeySource : RemoteKeySource
     {
         get
         {
-            var breaker = BreakerState(_base);
-            return breaker == BreakerStates.Open
-                ? new(false, $"{Name}: circuit {breaker}")
-                : new(true, $"{Name}: {_slots.Count} kid(s) known, circuit {breaker}");
+            // Ready even with the circuit open: cached keys keep serving (fail-safe), and taking every
+            // node out of the load balancer during a registry outage would turn it into our outage.
+            return new(true, $"{Name}: {_slots.Count} kid(s) known, circuit {BreakerState(_base)}");
         }
     }
 
@@ -198,6 +197,12 @@ public sealed class BaseUrlKeySource : RemoteKeySource
             {
                 key = candidate;
             }
+        }
+
+        if (key is not null && key.Family == Tokens.KeyFamily.Symmetric)
+        {
+            error = "a symmetric (oct) key: shared secrets are never accepted from a registry";
+            return null;
         }
 
         if (key is null)

@@ -160,9 +160,13 @@ public sealed class JwksKeySource : RemoteKeySource
 
         // Unknown kid: the set may have rotated. Ask again only once per cooldown.
         var sinceFetch = Time.GetUtcNow() - doc.FetchedAt;
-        return sinceFetch < TimeSpan.FromSeconds(Options.UnknownKidCooldownSeconds) || CoolingDown(_slot)
-            ? KeyLookup.NotFound
-            : KeyLookup.Miss;
+        if (sinceFetch < TimeSpan.FromSeconds(Options.UnknownKidCooldownSeconds))
+        {
+            return KeyLookup.NotFound; // a recent set is authoritative
+        }
+
+        // The set is older and the registry just failed: whether the kid exists is unknown (503), not "no".
+        return CoolingDown(_slot) ? (_slot.LastAttemptFailed ? KeyLookup.Unavailable : KeyLookup.NotFound) : KeyLookup.Miss;
     }
 
     public override async ValueTask<KeyLookup> ResolveAsync(string kid, CancellationToken cancellationToken)
@@ -212,6 +216,12 @@ public sealed class JwksKeySource : RemoteKeySource
         var byKid = new Dictionary<string, VerificationKey>(StringComparer.Ordinal);
         foreach (var key in parsed.Keys!)
         {
+            if (key.Family == Tokens.KeyFamily.Symmetric)
+            {
+                Log.JwksKeySkipped(Logger, Name, $"key '{key.Kid}': a symmetric (oct) key: shared secrets are never accepted from a registry");
+                continue;
+            }
+
             if (key.Kid is null)
             {
                 Log.JwksKeySkipped(Logger, Name, "a key without kid");
