@@ -1,4 +1,6 @@
 using System.ComponentModel.DataAnnotations;
+using EdgeVerifier.Keys.Remote;
+using Microsoft.Extensions.Options;
 
 namespace EdgeVerifier.Configuration;
 
@@ -10,12 +12,18 @@ namespace EdgeVerifier.Configuration;
 public sealed class VerifierOptions
 {
     /// <summary>
-    /// Where keys come from: a JWK / JWK Set file, or a directory of <c>{kid}.jwk</c> files.
-    /// Required; a path that does not exist stops start-up.
+    /// Where keys come from: a JWK / JWK Set file, a directory of <c>{kid}.jwk</c> files, a base
+    /// URL (<c>https://…/</c> → <c>{base}/{kid}.jwk</c>), <c>jwks:https://…</c> or <c>oidc:https://issuer</c>.
+    /// This or <see cref="KeySources"/> is required; a path that does not exist stops start-up.
     /// </summary>
-    // Braces doubled: the message is a composite format string ({0} is the member name).
-    [Required(ErrorMessage = "is required (a key file or a directory of {{kid}}.jwk files)")]
     public string? Keys { get; set; }
+
+    /// <summary>More key sources, each with its own TLS settings; asked after <see cref="Keys"/>, in order.</summary>
+    public KeySourceOptions[] KeySources { get; set; } = [];
+
+    /// <summary>Caching, fail-safe and resilience of the remote sources.</summary>
+    [ValidateObjectMembers]
+    public RemoteKeyOptions Remote { get; set; } = new();
 
     /// <summary>Accepted <c>iss</c> values (exact, case-sensitive). Required unless <see cref="AnyIssuer"/>.</summary>
     public string[] Issuers { get; set; } = [];

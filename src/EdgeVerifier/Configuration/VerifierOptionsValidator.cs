@@ -1,3 +1,4 @@
+using EdgeVerifier.Keys.Remote;
 using EdgeVerifier.Tokens;
 using Microsoft.Extensions.Options;
 
@@ -20,9 +21,48 @@ public sealed class VerifierOptionsCrossValidator : IValidateOptions<VerifierOpt
 
     private static string? FirstFailure(VerifierOptions o)
     {
-        if (o.Keys is { } keys && !File.Exists(keys) && !Directory.Exists(keys))
+        if (o.Keys is null && o.KeySources.Length == 0)
         {
-            return $"Keys: '{keys}' is neither a file nor a directory";
+            return "Keys: is required (a key file, a directory of {kid}.jwk files, a base URL, jwks:URL or oidc:URL)";
+        }
+
+        if (o.Keys is { } keys && SourceFailure("Keys", keys, o.Remote) is { } keysFailure)
+        {
+            return keysFailure;
+        }
+
+        for (var i = 0; i < o.KeySources.Length; i++)
+        {
+            var source = o.KeySources[i];
+            var name = $"KeySources:{i}";
+            if (source.Keys is null)
+            {
+                return $"{name}:Keys: is required";
+            }
+
+            if (SourceFailure(name + ":Keys", source.Keys, o.Remote) is { } failure)
+            {
+                return failure;
+            }
+
+            foreach (var (setting, path) in new[] { ("CaFile", source.CaFile), ("ClientCertificateFile", source.ClientCertificateFile), ("ClientKeyFile", source.ClientKeyFile) })
+            {
+                if (path is not null && !File.Exists(path))
+                {
+                    return $"{name}:{setting}: '{path}' does not exist";
+                }
+            }
+        }
+
+        var remote = o.Remote;
+        if (remote.TotalTimeoutMs <= remote.AttemptTimeoutMs)
+        {
+            return "Remote:TotalTimeoutMs: must be larger than Remote:AttemptTimeoutMs";
+        }
+
+        if (remote.MinTtlSeconds > remote.MaxTtlSeconds)
+        {
+            return "Remote:MinTtlSeconds: must not exceed Remote:MaxTtlSeconds";
         }
 
         if (o.Issuers.Length == 0 && !o.AnyIssuer)
@@ -85,6 +125,22 @@ public sealed class VerifierOptionsCrossValidator : IValidateOptions<VerifierOpt
         }
 
         return null;
+    }
+
+    private static string? SourceFailure(string name, string keys, RemoteKeyOptions remote)
+    {
+        switch (RemoteUrls.Classify(keys, out var url))
+        {
+            // Classify answers Jwks/Oidc with no URL for "jwks:notaurl" (it never answers None for a prefixed value).
+            case RemoteUrls.Kind.Jwks or RemoteUrls.Kind.Oidc when url is null:
+                return $"{name}: '{keys}' does not hold an absolute http(s) URL";
+            case RemoteUrls.Kind.None:
+                return File.Exists(keys) || Directory.Exists(keys) ? null : $"{name}: '{keys}' is neither a file, a directory nor a URL";
+            default:
+                return RemoteUrls.IsAllowed(url!, remote.AllowHttp)
+                    ? null
+                    : $"{name}: '{keys}' is plain http to a non-loopback host (use https, or set Remote:AllowHttp=true)";
+        }
     }
 
     // RFC 9110 §5.6.2 token characters.

@@ -32,4 +32,34 @@ internal static partial class Log
 
     [LoggerMessage(30, LogLevel.Error, "Unexpected error while handling {Path}; answered 503")]
     public static partial void UnexpectedError(ILogger logger, string path, Exception exception);
+
+    [LoggerMessage(12, LogLevel.Debug, "{Source}: unknown-kid fetch budget spent; kid refused without asking the registry")]
+    public static partial void UnknownKidBudgetSpent(ILogger logger, string source);
+
+    [LoggerMessage(20, LogLevel.Warning, "Key fetch from {Url} failed: {Reason}")]
+    public static partial void KeyFetchFailed(ILogger logger, string url, string reason);
+
+    [LoggerMessage(21, LogLevel.Warning, "{Source}: registry failing ({Reason}); serving the last good keys, fetched {AgeSeconds:0} s ago")]
+    public static partial void ServingStale(ILogger logger, string source, double ageSeconds, string reason);
+
+    [LoggerMessage(22, LogLevel.Warning, "{Source}: registry slower than {Milliseconds} ms; serving the stale key while the refresh goes on")]
+    public static partial void ServingStaleSlowRegistry(ILogger logger, string source, double milliseconds);
+
+    [LoggerMessage(23, LogLevel.Warning, "{Source}: key refresh gave no value ({Reason})")]
+    public static partial void KeyRefreshFailed(ILogger logger, string source, string reason);
+
+    [LoggerMessage(24, LogLevel.Warning, "Circuit to {Authority} opened for {Seconds} s")]
+    public static partial void BreakerOpened(ILogger logger, string authority, double seconds);
+
+    [LoggerMessage(25, LogLevel.Information, "Circuit to {Authority} half-open: probing")]
+    public static partial void BreakerHalfOpened(ILogger logger, string authority);
+
+    [LoggerMessage(26, LogLevel.Information, "Circuit to {Authority} closed")]
+    public static partial void BreakerClosed(ILogger logger, string authority);
+
+    [LoggerMessage(27, LogLevel.Information, "{Source}: skipped {Reason}")]
+    public static partial void JwksKeySkipped(ILogger logger, string source, string reason);
+
+    [LoggerMessage(28, LogLevel.Warning, "{Source}: OIDC discovery failed: {Reason}")]
+    public static partial void DiscoveryFailed(ILogger logger, string source, string reason);
 }

@@ -1,6 +1,9 @@
 using EdgeVerifier.Configuration;
+using EdgeVerifier.Diagnostics;
 using EdgeVerifier.Keys;
+using EdgeVerifier.Keys.Remote;
 using EdgeVerifier.Tokens;
+using ZiggyCreatures.Caching.Fusion;
 
 namespace EdgeVerifier.Hosting;
 
@@ -30,26 +33,88 @@ public static class VerifierFactory
         };
     }
 
-    /// <summary>Opens the configured key source; null and a one-line reason when it cannot be used.</summary>
+    /// <summary>
+    /// Opens every configured key source (<c>Keys</c>, then <c>KeySources</c> in order); null and a
+    /// one-line reason when one cannot be used.
+    /// </summary>
     public static KeyResolver? CreateKeys(VerifierOptions o, KeyFileLoader loader, TimeProvider time, ILoggerFactory loggers, out string? error)
     {
-        var logger = loggers.CreateLogger("EdgeVerifier.Keys");
-        var recheck = TimeSpan.FromSeconds(o.KeyRecheckSeconds);
-        var path = o.Keys!;
-        if (Directory.Exists(path))
+        var specs = new List<KeySourceOptions>();
+        if (o.Keys is not null)
         {
-            error = null;
-            return new KeyResolver([new DirectoryKeySource(path, loader, time, recheck, o.MinRsaKeyBits, logger)]);
+            specs.Add(new KeySourceOptions { Keys = o.Keys });
         }
 
-        var file = FileKeySource.Open(path, loader, time, recheck, o.MinRsaKeyBits, logger, out var reason);
-        if (file is null)
+        specs.AddRange(o.KeySources);
+        var logger = loggers.CreateLogger("EdgeVerifier.Keys");
+        var recheck = TimeSpan.FromSeconds(o.KeyRecheckSeconds);
+        var sources = new List<IKeySource>();
+        var owned = new List<IDisposable>();
+        KeyHttpClients? http = null;
+        FusionCache? cache = null;
+        for (var i = 0; i < specs.Count; i++)
         {
-            error = $"Keys: '{path}': {reason}";
-            return null;
+            var spec = specs[i];
+            var path = spec.Keys!;
+            var kind = RemoteUrls.Classify(path, out var url);
+            if (kind != RemoteUrls.Kind.None)
+            {
+                if (http is null)
+                {
+                    http = KeyHttpClients.Create(specs, o.Remote, loggers, out error);
+                    if (http is null)
+                    {
+                        Dispose(sources, owned);
+                        return null;
+                    }
+
+                    cache = new FusionCache(new FusionCacheOptions { CacheName = "edgeverifier-keys" }, logger: loggers.CreateLogger<FusionCache>());
+                    owned.Add(http);
+                    owned.Add(cache);
+                    owned.Add(EdgeMetrics.ObserveBreakers(http.Breakers));
+                }
+
+                var fetcher = new KeyFetcher(http.Get(i), o.Remote, loggers.CreateLogger("EdgeVerifier.Keys.Http"));
+                sources.Add(kind switch
+                {
+                    RemoteUrls.Kind.BaseUrl => new BaseUrlKeySource(url!, cache!, fetcher, http.Breakers, o.Remote, o.MinRsaKeyBits, time, logger),
+                    RemoteUrls.Kind.Jwks => JwksKeySource.ForJwks(url!, cache!, fetcher, http.Breakers, o.Remote, o.MinRsaKeyBits, time, logger),
+                    _ => JwksKeySource.ForOidc(url!, cache!, fetcher, http.Breakers, o.Remote, o.MinRsaKeyBits, time, logger),
+                });
+                continue;
+            }
+
+            if (Directory.Exists(path))
+            {
+                sources.Add(new DirectoryKeySource(path, loader, time, recheck, o.MinRsaKeyBits, logger));
+                continue;
+            }
+
+            var file = FileKeySource.Open(path, loader, time, recheck, o.MinRsaKeyBits, logger, out var reason);
+            if (file is null)
+            {
+                error = $"{(i == 0 && o.Keys is not null ? "Keys" : $"KeySources:{i - (o.Keys is null ? 0 : 1)}:Keys")}: '{path}': {reason}";
+                Dispose(sources, owned);
+                return null;
+            }
+
+            sources.Add(file);
         }
 
         error = null;
-        return new KeyResolver([file]);
+        return new KeyResolver(sources, [.. owned]);
+    }
+
+    private static void Dispose(List<IKeySource> sources, List<IDisposable> owned)
+    {
+        foreach (var source in sources)
+        {
+            source.Dispose();
+        }
+
+        foreach (var item in owned)
+        {
+            item.Dispose();
+        }
     }
 }

@@ -76,6 +76,61 @@ public static class JwkReader
         return single is null ? KeyParseResult.Fail("key document is empty") : FromJwk(single, minRsaBits);
     }
 
+    /// <summary>
+    /// Parses a JWK Set from a registry. Keys this verifier cannot use (encryption keys,
+    /// unsupported types, weak RSA) are skipped with a reason; a private key anywhere, or a
+    /// document that is not a JWK Set, fails the whole set.
+    /// </summary>
+    public static KeyParseResult ParseSet(ReadOnlySpan<byte> content, int minRsaBits, out List<string> skipped)
+    {
+        skipped = [];
+        if (content.Length > MaxDocumentBytes)
+        {
+            return KeyParseResult.Fail($"key set is larger than {MaxDocumentBytes} bytes");
+        }
+
+        JwkSet? set;
+        try
+        {
+            set = JsonSerializer.Deserialize(content, JwkJsonContext.Default.JwkSet);
+        }
+        catch (JsonException e)
+        {
+            return KeyParseResult.Fail($"key set is not valid JSON ({e.Message})");
+        }
+
+        if (set?.Keys is not { } keys)
+        {
+            return KeyParseResult.Fail("the document is not a JWK Set (no \"keys\" array)");
+        }
+
+        var result = new List<VerificationKey>(keys.Length);
+        foreach (var jwk in keys)
+        {
+            if (jwk is null)
+            {
+                return KeyParseResult.Fail("the key set holds a null entry");
+            }
+
+            if (jwk.HasPrivateParts)
+            {
+                return KeyParseResult.Fail($"key '{jwk.Kid}' is a private key where public keys are expected");
+            }
+
+            var one = FromJwk(jwk, minRsaBits);
+            if (one.Ok)
+            {
+                result.Add(one.Keys![0]);
+            }
+            else
+            {
+                skipped.Add($"key '{jwk.Kid}': {one.Error}");
+            }
+        }
+
+        return new KeyParseResult([.. result], null);
+    }
+
     /// <summary>Builds a verification key from one public JWK (or an <c>oct</c> secret).</summary>
     public static KeyParseResult FromJwk(Jwk jwk, int minRsaBits = 2048)
     {

@@ -7,10 +7,14 @@ namespace EdgeVerifier.Keys;
 public sealed class KeyResolver : IDisposable
 {
     private readonly IKeySource[] _sources;
+    private readonly IDisposable[] _owned;
 
-    public KeyResolver(IEnumerable<IKeySource> sources)
+    /// <param name="sources">Asked in order.</param>
+    /// <param name="owned">Disposed with the resolver after the sources (HTTP clients, caches).</param>
+    public KeyResolver(IEnumerable<IKeySource> sources, params IDisposable[] owned)
     {
         _sources = [.. sources];
+        _owned = owned;
         if (_sources.Length == 0)
         {
             throw new ArgumentException("at least one key source is needed", nameof(sources));
@@ -79,6 +83,11 @@ public sealed class KeyResolver : IDisposable
         foreach (var source in _sources)
         {
             source.Dispose();
+        }
+
+        foreach (var owned in _owned)
+        {
+            owned.Dispose();
         }
     }
 }

@@ -257,7 +257,10 @@ public sealed class DirectoryKeySourceTests
 
         using var cancelled = new CancellationTokenSource();
         await cancelled.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await source.ResolveAsync("cancel", cancelled.Token));
+        // The cancelled caller stops waiting, unless the dedicated reader thread already finished the
+        // load (then the result is simply returned): either is right; what matters is the shared load.
+        var abandoned = await Record.ExceptionAsync(async () => await source.ResolveAsync("cancel", cancelled.Token));
+        Assert.True(abandoned is null or OperationCanceledException, abandoned?.ToString());
 
         Assert.Equal(KeyLookupStatus.Found, (await source.ResolveAsync("cancel", CancellationToken.None)).Status);
     }

@@ -1,0 +1,68 @@
+using System.Diagnostics.Metrics;
+
+namespace EdgeVerifier.Diagnostics;
+
+/// <summary>
+/// Instruments with stable names (meter <c>EdgeVerifier</c>). Static so hot paths pay one
+/// enabled-check when nothing listens.
+/// </summary>
+public static class EdgeMetrics
+{
+    public const string MeterName = "EdgeVerifier";
+
+    private static readonly Meter Meter = new(MeterName, "1.0");
+
+    private static readonly Counter<long> KeyFetches = Meter.CreateCounter<long>("edgeverifier.key.fetches", "{fetch}", "Key registry fetches by result (ok, not_modified, not_found, failed)");
+
+    private static readonly Counter<long> StaleServes = Meter.CreateCounter<long>("edgeverifier.key.stale_served", "{lookup}", "Key lookups answered from a document past its freshness (fail-safe or stale-while-revalidate)");
+
+    public static void KeyFetch(string result)
+    {
+        if (KeyFetches.Enabled)
+        {
+            KeyFetches.Add(1, new KeyValuePair<string, object?>("result", result));
+        }
+    }
+
+    public static void StaleServed(bool stale)
+    {
+        if (stale && StaleServes.Enabled)
+        {
+            StaleServes.Add(1);
+        }
+    }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Keys.Remote.BreakerStates, byte> Breakers = new();
+
+    private static readonly ObservableGauge<int> BreakerGauge = Meter.CreateObservableGauge(
+        "edgeverifier.key.breaker_state", Observe, "{state}", "Circuit state per key registry authority: 0 closed, 1 half-open, 2 open");
+
+    /// <summary>Reports <paramref name="states"/> through the breaker gauge until the returned handle is disposed.</summary>
+    public static IDisposable ObserveBreakers(Keys.Remote.BreakerStates states)
+    {
+        Breakers[states] = 0;
+        return new Unregister(states);
+    }
+
+    private sealed class Unregister(Keys.Remote.BreakerStates states) : IDisposable
+    {
+        public void Dispose() => Breakers.TryRemove(states, out _);
+    }
+
+    private static IEnumerable<Measurement<int>> Observe()
+    {
+        foreach (var (states, _) in Breakers)
+        {
+            foreach (var (authority, state) in states.Snapshot())
+            {
+            var value = state switch
+            {
+                Keys.Remote.BreakerStates.Open => 2,
+                Keys.Remote.BreakerStates.HalfOpen => 1,
+                _ => 0,
+            };
+            yield return new Measurement<int>(value, new KeyValuePair<string, object?>("authority", authority));
+            }
+        }
+    }
+}

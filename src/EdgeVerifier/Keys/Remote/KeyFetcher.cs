@@ -1,0 +1,111 @@
+using System.Net;
+using System.Net.Http.Headers;
+using EdgeVerifier.Diagnostics;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
+
+namespace EdgeVerifier.Keys.Remote;
+
+public enum FetchStatus : byte
+{
+    Ok,
+    NotModified,
+    NotFound,
+    Failed,
+}
+
+/// <summary>One HTTP answer from a key registry, reduced to what the key sources need.</summary>
+public readonly record struct FetchResult(FetchStatus Status, byte[]? Body, TimeSpan FreshFor, TimeSpan StaleWhileRevalidate, string? ETag, string? Error)
+{
+    public static FetchResult Fail(string error) => new(FetchStatus.Failed, null, default, default, null, error);
+}
+
+/// <summary>
+/// GETs key documents through the resilient <see cref="HttpClient"/> (timeouts, retries,
+/// per-host circuit breaker) with <c>If-None-Match</c>, a size cap, and errors as values.
+/// </summary>
+public sealed class KeyFetcher(HttpClient client, RemoteKeyOptions options, ILogger logger)
+{
+    public async Task<FetchResult> GetAsync(Uri url, string? etag, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.Accept.ParseAdd("application/jwk-set+json, application/jwk+json, application/json");
+        if (etag is not null && EntityTagHeaderValue.TryParse(etag, out var tag))
+        {
+            request.Headers.IfNoneMatch.Add(tag);
+        }
+
+        try
+        {
+            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            var freshFor = HttpFreshness.FreshFor(response.Headers, options);
+            var swr = HttpFreshness.StaleWhileRevalidate(response.Headers);
+            var newTag = response.Headers.ETag?.ToString();
+            switch (response.StatusCode)
+            {
+                case HttpStatusCode.NotModified:
+                    return new(FetchStatus.NotModified, null, freshFor, swr, newTag ?? etag, null);
+                case HttpStatusCode.NotFound:
+                    return new(FetchStatus.NotFound, null, freshFor, swr, null, null);
+                case HttpStatusCode.OK:
+                    break;
+                default:
+                    return Failed(url, $"HTTP {(int)response.StatusCode}");
+            }
+
+            if (response.Content.Headers.ContentLength > JwkReader.MaxDocumentBytes)
+            {
+                return Failed(url, $"response larger than {JwkReader.MaxDocumentBytes} bytes");
+            }
+
+            var body = await ReadCappedAsync(response.Content, cancellationToken).ConfigureAwait(false);
+            return body is null
+                ? Failed(url, $"response larger than {JwkReader.MaxDocumentBytes} bytes")
+                : new(FetchStatus.Ok, body, freshFor, swr, newTag, null);
+        }
+        catch (BrokenCircuitException)
+        {
+            return Failed(url, "circuit open");
+        }
+        catch (TimeoutRejectedException)
+        {
+            return Failed(url, "timed out");
+        }
+        catch (HttpRequestException e)
+        {
+            return Failed(url, e.HttpRequestError.ToString() + ": " + e.Message);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return Failed(url, "timed out");
+        }
+    }
+
+    private FetchResult Failed(Uri url, string reason)
+    {
+        Log.KeyFetchFailed(logger, url.GetLeftPart(UriPartial.Path), reason);
+        return FetchResult.Fail(reason);
+    }
+
+    private static async Task<byte[]?> ReadCappedAsync(HttpContent content, CancellationToken cancellationToken)
+    {
+        var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            using var buffer = new MemoryStream();
+            var chunk = new byte[16 * 1024];
+            int read;
+            while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                if (buffer.Length + read > JwkReader.MaxDocumentBytes)
+                {
+                    return null;
+                }
+
+                buffer.Write(chunk, 0, read);
+            }
+
+            return buffer.ToArray();
+        }
+    }
+}
