@@ -2,6 +2,7 @@ using EdgeVerifier.Configuration;
 using EdgeVerifier.Http;
 using EdgeVerifier.Keys;
 using EdgeVerifier.Tokens;
+using OpenTelemetry.Metrics;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 
@@ -59,6 +60,11 @@ public sealed class VerifierApp : IAsyncDisposable
         logging?.Invoke(builder.Logging);
         builder.Services.AddSingleton(time);
 
+        // Prometheus text exposition of the EdgeVerifier meter at /metrics (OpenTelemetry's exporter).
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(Diagnostics.EdgeMetrics.MeterName)
+            .AddPrometheusExporter());
+
         var app = builder.Build();
         var loggers = app.Services.GetRequiredService<ILoggerFactory>();
         var loader = new KeyFileLoader();
@@ -83,6 +89,7 @@ public sealed class VerifierApp : IAsyncDisposable
         app.MapMethods("/v1/verify", [HttpMethods.Post], (RequestDelegate)(context => ApiEndpoints.VerifyAsync(context, state)));
         app.MapMethods("/v1/time", ProbeMethods, (RequestDelegate)(context => ApiEndpoints.TimeAsync(context, state)));
         app.MapMethods("/healthz", ProbeMethods, (RequestDelegate)HealthEndpoints.HealthAsync);
+        app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapMethods("/readyz", ProbeMethods, (RequestDelegate)(context => HealthEndpoints.ReadyAsync(context, keys)));
     }
 

@@ -75,6 +75,7 @@ public static class VerifierFactory
                 }
 
                 var fetcher = new KeyFetcher(http.Get(i), o.Remote, loggers.CreateLogger("EdgeVerifier.Keys.Http"));
+                http.Breakers.Set(url!.Authority, BreakerStates.Closed); // reported from the start, not only after a change
                 sources.Add(kind switch
                 {
                     RemoteUrls.Kind.BaseUrl => new BaseUrlKeySource(url!, cache!, fetcher, http.Breakers, o.Remote, o.MinRsaKeyBits, time, logger),

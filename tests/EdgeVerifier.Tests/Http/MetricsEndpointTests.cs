@@ -1,0 +1,36 @@
+using System.Net;
+using EdgeVerifier.Tests.Support;
+using EdgeVerifier.Tokens;
+using static EdgeVerifier.Tests.Keys.Remote.RemoteTestKit;
+
+namespace EdgeVerifier.Tests.Http;
+
+/// <summary>GET /metrics: Prometheus text exposition of the EdgeVerifier meter.</summary>
+public sealed class MetricsEndpointTests
+{
+    [Fact]
+    public async Task Metrics_AfterRemoteKeyFetch_ExposesFetchCounterAndBreakerState()
+    {
+        await using var server = await KeyServer.StartAsync();
+        var key = Key("k-metrics");
+        server.PutKey(key);
+        await using var app = await RemoteAppHost.StartAsync(o => o.Keys = server.BaseAddress.AbsoluteUri + "keys/");
+
+        using (var verified = await app.VerifyAsync(TestTokens.Sign(key, TestTokens.Payload(app.Time.GetUtcNow()))))
+        {
+            Assert.Equal(HttpStatusCode.OK, verified.StatusCode);
+        }
+
+        using var response = await app.Client.GetAsync("/metrics");
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.StartsWith("text/plain", response.Content.Headers.ContentType?.MediaType ?? "", StringComparison.Ordinal);
+        Assert.Contains("edgeverifier_key_fetches_total{", text, StringComparison.Ordinal);
+        Assert.Contains("result=\"ok\"", text, StringComparison.Ordinal);
+        var breaker = Array.Find(text.Split('\n'), line => line.StartsWith("edgeverifier_key_breaker_state{", StringComparison.Ordinal));
+        Assert.NotNull(breaker);
+        Assert.Contains($"authority=\"{server.BaseAddress.Authority}\"", breaker, StringComparison.Ordinal);
+        Assert.Equal("0", breaker.Split(' ')[1]); // "name{labels} value": 0 = closed
+    }
+}
