@@ -31,6 +31,15 @@ public static class PublishedBinary
     {
         get
         {
+            foreach (var attribute in typeof(PublishedBinary).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false))
+            {
+                if (attribute is System.Reflection.AssemblyMetadataAttribute { Key: "RepositoryRoot", Value: { } root }
+                    && File.Exists(System.IO.Path.Combine(root, "EdgeVerifier.sln")))
+                {
+                    return root;
+                }
+            }
+
             var directory = new DirectoryInfo(AppContext.BaseDirectory);
             while (directory is not null && !File.Exists(System.IO.Path.Combine(directory.FullName, "EdgeVerifier.sln")))
             {
