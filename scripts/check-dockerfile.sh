@@ -73,6 +73,7 @@ check 'ENTRYPOINT ["/app/edgeverifier", "serve"] (exec form)' \
 check "no HEALTHCHECK that needs a shell or curl (the chiseled image has neither)" \
   bash -c '! grep -iE "^HEALTHCHECK" <<<"$1" | grep -qiE "CMD-SHELL|curl|wget|/bin/sh|[^[]CMD[[:space:]]+[a-z/]"' _ "$instructions"
 check "the healthcheck approach is explained in a comment" grep -qiE '^#.*(healthz|HEALTHCHECK)' "$file"
+check "HEALTHCHECK runs the binary's own probe in exec form" grep -qE '^[[:space:]]*CMD \["/app/edgeverifier", "healthcheck"\]' "$file"
 
 # --- secrets
 check "no key material, env files or settings copied (*.jwk, *.pem, *.key, *.pfx, .env, samples/)" \

@@ -12,7 +12,7 @@ public static class CliApp
     public const int Failed = 1;
     public const int BadSetting = 2;
 
-    private static readonly string[] TopLevel = ["serve", "keygen", "sign", "inspect", "verify", "-h", "--help", "-?", "--version"];
+    private static readonly string[] TopLevel = ["serve", "keygen", "sign", "inspect", "verify", "healthcheck", "-h", "--help", "-?", "--version"];
 
     public static async Task<int> RunAsync(string[] args, CliContext context)
     {
@@ -29,6 +29,7 @@ public static class CliApp
             SignCommand.Create(context),
             InspectCommand.Create(context),
             VerifyCommand.Create(context),
+            HealthcheckCommand.Create(context),
         };
 
         var parse = root.Parse(args);
