@@ -72,6 +72,10 @@ public sealed class VerifierOptions
     [Range(1, 3600, ErrorMessage = "must be between 1 and 3600 seconds")]
     public int RetryAfterSeconds { get; set; } = 5;
 
+    /// <summary>How many verified tokens to remember by exact text (0: none). Default 10,000 (about 1–2 KB each).</summary>
+    [Range(0, 10_000_000)]
+    public int TokenCacheEntries { get; set; } = 10_000;
+
     /// <summary>Where to listen (semicolon-separated URLs). Default <c>http://127.0.0.1:8080</c>.</summary>
     [Required(ErrorMessage = "is required")]
     public string Urls { get; set; } = "http://127.0.0.1:8080";

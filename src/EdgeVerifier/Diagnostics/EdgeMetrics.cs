@@ -16,6 +16,19 @@ public static class EdgeMetrics
 
     private static readonly Counter<long> StaleServes = Meter.CreateCounter<long>("edgeverifier.key.stale_served", "{lookup}", "Key lookups answered from a document past its freshness (fail-safe or stale-while-revalidate)");
 
+    private static readonly Counter<long> TokenCacheLookups = Meter.CreateCounter<long>("edgeverifier.token_cache.lookups", "{lookup}", "Verified-token cache: hits, and misses that led to a full verification");
+
+    private static readonly KeyValuePair<string, object?> Hit = new("result", "hit");
+    private static readonly KeyValuePair<string, object?> MissTag = new("result", "miss");
+
+    public static void TokenCache(bool hit)
+    {
+        if (TokenCacheLookups.Enabled)
+        {
+            TokenCacheLookups.Add(1, hit ? Hit : MissTag);
+        }
+    }
+
     public static void KeyFetch(string result)
     {
         if (KeyFetches.Enabled)

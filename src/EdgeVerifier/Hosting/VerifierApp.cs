@@ -75,7 +75,8 @@ public sealed class VerifierApp : IAsyncDisposable
             return null;
         }
 
-        var verifier = new TokenVerifier(VerifierFactory.CreatePolicy(options), keys, time);
+        var cache = options.TokenCacheEntries > 0 ? new VerifiedTokenCache(options.TokenCacheEntries, TimeSpan.FromSeconds(options.ClockSkewSeconds)) : null;
+        var verifier = new TokenVerifier(VerifierFactory.CreatePolicy(options), keys, time, cache);
         var state = new EndpointState(verifier, new ErrorResponses(options.RetryAfterSeconds), time, loggers.CreateLogger("EdgeVerifier.Http"));
         Map(app, state, keys);
         return new VerifierApp(app, keys, loader, verifier);

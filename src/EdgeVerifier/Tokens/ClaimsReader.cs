@@ -8,6 +8,9 @@ public struct ClaimSet
     public string? Subject;
     public string? Issuer;
     public double ExpiresAt;
+
+    /// <summary>The later of <c>nbf</c> and <c>iat</c>, or NaN: the token is not valid before it (less the skew).</summary>
+    public double NotBefore;
     public string?[]? HeaderValues;
 }
 
@@ -23,6 +26,7 @@ public static class ClaimsReader
     {
         claims = default;
         claims.ExpiresAt = double.NaN;
+        claims.NotBefore = double.NaN;
         if (!HeaderReader.LooksLikeObject(json))
         {
             return VerifyError.MalformedToken;
@@ -220,6 +224,7 @@ public static class ClaimsReader
         }
 
         claims.ExpiresAt = exp;
+        claims.NotBefore = double.IsNaN(nbf) ? iat : double.IsNaN(iat) ? nbf : Math.Max(nbf, iat);
         return VerifyError.None;
     }
 

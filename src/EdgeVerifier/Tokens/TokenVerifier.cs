@@ -20,13 +20,21 @@ public sealed class TokenVerifier
 
     private readonly KeyResolver _keys;
     private readonly TimeProvider _time;
+    private readonly VerifiedTokenCache? _cache;
 
-    public TokenVerifier(VerifierPolicy policy, KeyResolver keys, TimeProvider time)
+    /// <param name="policy">What to enforce.</param>
+    /// <param name="keys">Where keys come from.</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="cache">Earlier results by exact token text; null to verify every token in full.</param>
+    public TokenVerifier(VerifierPolicy policy, KeyResolver keys, TimeProvider time, VerifiedTokenCache? cache = null)
     {
         Policy = policy;
         _keys = keys;
         _time = time;
+        _cache = cache;
     }
+
+    public VerifiedTokenCache? Cache => _cache;
 
     public VerifierPolicy Policy { get; }
 
@@ -37,6 +45,13 @@ public sealed class TokenVerifier
     public ValueTask<VerifyResult> VerifyAsync(ReadOnlyMemory<char> token, bool includePayload = false, CancellationToken cancellationToken = default)
     {
         var span = token.Span;
+        if (_cache is not null && !includePayload && span.Length <= Policy.MaxTokenLength
+            && _cache.TryGet(span, Now(), _keys, out var cached))
+        {
+            Diagnostics.EdgeMetrics.TokenCache(hit: true);
+            return new(VerifyResult.Ok(cached!));
+        }
+
         var error = Split(span, Policy.MaxTokenLength, out var dot1, out var dot2);
         if (error != VerifyError.None)
         {
@@ -76,6 +91,8 @@ public sealed class TokenVerifier
                 return new(VerifyResult.Fail(VerifyError.KeySourceUnavailable, new string(kid[..header.KidLength])));
         }
     }
+
+    private double Now() => _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0;
 
     /// <summary>Structure only: size, alphabet, exactly three non-empty segments.</summary>
     public static VerifyError Split(ReadOnlySpan<char> token, int maxLength, out int dot1, out int dot2)
@@ -228,23 +245,31 @@ public sealed class TokenVerifier
             }
 
             var json = payloadBytes[..payloadLength];
-            var now = _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0;
+            var now = Now();
             var error = ClaimsReader.Read(json, Policy.Claims, now, out var claims);
             if (error != VerifyError.None)
             {
                 return VerifyResult.Fail(error, kid ?? key.Kid);
             }
 
-            return VerifyResult.Ok(new VerifiedToken
+            var verified = new VerifiedToken
             {
                 Subject = claims.Subject,
                 Issuer = claims.Issuer,
                 Kid = kid ?? key.Kid,
                 Algorithm = alg,
                 ExpiresAt = claims.ExpiresAt,
+                NotBefore = claims.NotBefore,
                 HeaderValues = claims.HeaderValues,
                 Payload = includePayload ? json.ToArray() : null,
-            });
+            };
+            if (_cache is not null && !includePayload)
+            {
+                Diagnostics.EdgeMetrics.TokenCache(hit: false);
+                _cache.Add(token, verified, key, now);
+            }
+
+            return VerifyResult.Ok(verified);
         }
         finally
         {

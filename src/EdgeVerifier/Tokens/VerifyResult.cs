@@ -14,6 +14,9 @@ public sealed class VerifiedToken
     /// <summary>Unix seconds; NaN when the token has no <c>exp</c> and none is required.</summary>
     public double ExpiresAt { get; init; }
 
+    /// <summary>Unix seconds: the later of <c>nbf</c> and <c>iat</c>; NaN when neither is present.</summary>
+    public double NotBefore { get; init; } = double.NaN;
+
     /// <summary>Values for <see cref="ClaimsPolicy.HeaderNames"/>, by index; null when none are configured.</summary>
     public string?[]? HeaderValues { get; init; }
 
