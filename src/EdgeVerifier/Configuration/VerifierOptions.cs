@@ -1,4 +1,6 @@
 using System.ComponentModel.DataAnnotations;
+using EdgeVerifier.Replay;
+using Microsoft.Extensions.Options;
 
 namespace EdgeVerifier.Configuration;
 
@@ -63,6 +65,17 @@ public sealed class VerifierOptions
     /// <summary><c>Retry-After</c> on 503 answers, in seconds. Default 5.</summary>
     [Range(1, 3600, ErrorMessage = "must be between 1 and 3600 seconds")]
     public int RetryAfterSeconds { get; set; } = 5;
+
+    /// <summary>DPoP proof checking (RFC 9449).</summary>
+    [ValidateObjectMembers]
+    public DpopOptions Dpop { get; set; } = new();
+
+    /// <summary>The persisted nonce ring behind DPoP and one-time tokens.</summary>
+    [ValidateObjectMembers]
+    public ReplayOptions Replay { get; set; } = new();
+
+    /// <summary>Make every token's <c>jti</c> single-use (a second use is refused as <c>replayed</c>). Default false.</summary>
+    public bool OneTimeTokens { get; set; }
 
     /// <summary>Where to listen (semicolon-separated URLs). Default <c>http://127.0.0.1:8080</c>.</summary>
     [Required(ErrorMessage = "is required")]

@@ -241,6 +241,8 @@ public sealed class TokenVerifier
                 Issuer = claims.Issuer,
                 Kid = kid ?? key.Kid,
                 Algorithm = alg,
+                Jti = claims.Jti,
+                ConfirmationThumbprint = claims.Jkt,
                 ExpiresAt = claims.ExpiresAt,
                 HeaderValues = claims.HeaderValues,
                 Payload = includePayload ? json.ToArray() : null,
