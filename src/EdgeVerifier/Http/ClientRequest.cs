@@ -15,7 +15,8 @@ internal static class ClientRequest
     public static string? Url(HttpRequest request)
     {
         var headers = request.Headers;
-        var target = First(headers["X-Forwarded-Uri"]) ?? First(headers["X-Original-URI"]);
+        // Not First(): a comma is legal in a path and query, so the URI is never read as a list.
+        var target = Single(headers["X-Forwarded-Uri"]) ?? Single(headers["X-Original-URI"]);
         if (target is null)
         {
             return $"{request.Scheme}://{request.Host.Value}{request.PathBase.Value}{request.Path.Value}";
@@ -35,6 +36,10 @@ internal static class ClientRequest
         var host = First(headers["X-Forwarded-Host"]) ?? request.Host.Value;
         return $"{scheme}://{host}{target}";
     }
+
+    /// <summary>The first value of a header whose value is not a list.</summary>
+    private static string? Single(StringValues values) =>
+        values.Count == 0 || string.IsNullOrWhiteSpace(values[0]) ? null : values[0]!.Trim();
 
     /// <summary>The first value of a header that may be a comma-separated list (proxies append).</summary>
     private static string? First(StringValues values)

@@ -89,8 +89,10 @@ public sealed class DpopProofVerifier
         _maxAgeSeconds = maxAge.TotalSeconds;
         _futureSkewSeconds = futureSkew.TotalSeconds;
 
-        // A ring created anew knows nothing of earlier proofs: only proofs issued after it are accepted.
-        _notBefore = ring.Recovery is null ? double.NegativeInfinity : ring.CreatedAt.ToUnixTimeSeconds();
+        // A ring knows nothing of proofs used before it was created: only proofs issued after it are
+        // accepted. Also after a restart on that ring (Recovery null), or a restart soon after a reset
+        // would reopen the window for proofs the lost ring had seen.
+        _notBefore = ring.CreatedAt.ToUnixTimeSeconds();
         _algorithms = algorithms & ~(SigningAlgorithm.HS256.Bit() | SigningAlgorithm.HS384.Bit() | SigningAlgorithm.HS512.Bit());
         var names = new List<string>();
         foreach (var alg in SigningAlgorithms.All)

@@ -1,4 +1,7 @@
+using System.Buffers;
+using System.Buffers.Text;
 using System.Text;
+using System.Text.Json;
 using EdgeVerifier.Diagnostics;
 using EdgeVerifier.Tokens;
 
@@ -54,7 +57,15 @@ public sealed class ReplayGuard : IDisposable
     public string DpopAlgorithms => _dpop.AlgorithmNames;
 
     /// <summary>Whether a ring-full refusal happened in the last 10 seconds (for <c>/readyz</c>).</summary>
-    public bool RecentlyFull => _time.GetTimestamp() - Volatile.Read(ref _lastFullAt) < 10 * _time.TimestampFrequency;
+    public bool RecentlyFull
+    {
+        get
+        {
+            // long.MinValue means never: subtracting it would overflow into "just now".
+            var last = Volatile.Read(ref _lastFullAt);
+            return last != long.MinValue && _time.GetTimestamp() - last < 10 * _time.TimestampFrequency;
+        }
+    }
 
     /// <summary>Checks what the token's verification left open for this request.</summary>
     /// <param name="token">The verified token.</param>
@@ -88,7 +99,7 @@ public sealed class ReplayGuard : IDisposable
             return new(VerifyError.DpopRequired, DpopFailure.None);
         }
 
-        return OneTimeTokens ? CheckOneTime(token) : GuardResult.Ok;
+        return OneTimeTokens ? CheckOneTime(token, accessToken) : GuardResult.Ok;
     }
 
     private DpopFailure CheckProof(string? bound, ReadOnlySpan<char> accessToken, Microsoft.Extensions.Primitives.StringValues proofs, string method, string? url)
@@ -133,11 +144,18 @@ public sealed class ReplayGuard : IDisposable
         return string.Equals(check.Thumbprint, bound, StringComparison.Ordinal) ? DpopFailure.None : DpopFailure.WrongKey;
     }
 
-    private GuardResult CheckOneTime(VerifiedToken token)
+    private GuardResult CheckOneTime(VerifiedToken token, ReadOnlySpan<char> accessToken)
     {
-        if (token.Jti is not { Length: > 0 and <= 256 } jti)
+        // iat is needed too: the ring knows nothing used before it was created (a reset after
+        // corruption, a lost file), so a token issued before then may already have been used.
+        if (token.Jti is not { Length: > 0 and <= 256 } jti || !TryReadIssuedAt(accessToken, out var issuedAt))
         {
             return new(VerifyError.MissingClaim, DpopFailure.None);
+        }
+
+        if (issuedAt < _ring.CreatedAt.ToUnixTimeSeconds())
+        {
+            return new(VerifyError.Replayed, DpopFailure.None);
         }
 
         var now = _time.GetUtcNow().ToUnixTimeSeconds();
@@ -151,6 +169,56 @@ public sealed class ReplayGuard : IDisposable
             NonceResult.Replayed => new(VerifyError.Replayed, DpopFailure.None),
             _ => Full(DpopFailure.None),
         };
+    }
+
+    /// <summary>The <c>iat</c> of a token that already verified (so well-formed, with at most one numeric iat).</summary>
+    private static bool TryReadIssuedAt(ReadOnlySpan<char> token, out double issuedAt)
+    {
+        issuedAt = double.NaN;
+        var dot1 = token.IndexOf('.');
+        var dot2 = dot1 < 0 ? -1 : token[(dot1 + 1)..].IndexOf('.');
+        if (dot2 < 0)
+        {
+            return false;
+        }
+
+        var segment = token.Slice(dot1 + 1, dot2);
+        var buffer = ArrayPool<byte>.Shared.Rent(Base64Url.GetMaxDecodedLength(segment.Length));
+        try
+        {
+            if (Base64Url.DecodeFromChars(segment, buffer, out _, out var length) != OperationStatus.Done)
+            {
+                return false;
+            }
+
+            var reader = new Utf8JsonReader(buffer.AsSpan(0, length));
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return false;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isIat = reader.ValueTextEquals("iat"u8);
+                reader.Read();
+                if (isIat)
+                {
+                    return reader.TokenType == JsonTokenType.Number && reader.TryGetDouble(out issuedAt) && double.IsFinite(issuedAt);
+                }
+
+                reader.Skip();
+            }
+
+            return false;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     private GuardResult Full(DpopFailure failure)
