@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using EdgeVerifier.Keys.Remote;
+using EdgeVerifier.Replay;
 using Microsoft.Extensions.Options;
 
 namespace EdgeVerifier.Configuration;
@@ -75,6 +76,17 @@ public sealed class VerifierOptions
     /// <summary>How many verified tokens to remember by exact text (0: none). Default 10,000 (about 1–2 KB each).</summary>
     [Range(0, 10_000_000)]
     public int TokenCacheEntries { get; set; } = 10_000;
+
+    /// <summary>DPoP proof checking (RFC 9449).</summary>
+    [ValidateObjectMembers]
+    public DpopOptions Dpop { get; set; } = new();
+
+    /// <summary>The persisted nonce ring behind DPoP and one-time tokens.</summary>
+    [ValidateObjectMembers]
+    public ReplayOptions Replay { get; set; } = new();
+
+    /// <summary>Make every token's <c>jti</c> single-use (a second use is refused as <c>replayed</c>). Default false.</summary>
+    public bool OneTimeTokens { get; set; }
 
     /// <summary>Where to listen (semicolon-separated URLs). Default <c>http://127.0.0.1:8080</c>.</summary>
     [Required(ErrorMessage = "is required")]

@@ -116,6 +116,11 @@ public sealed class VerifierOptionsCrossValidator : IValidateOptions<VerifierOpt
             }
         }
 
+        if (!System.Numerics.BitOperations.IsPow2(o.Replay.Capacity))
+        {
+            return $"Replay:Capacity: {o.Replay.Capacity} is not a power of two";
+        }
+
         foreach (var url in o.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))

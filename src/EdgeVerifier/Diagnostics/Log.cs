@@ -62,4 +62,12 @@ internal static partial class Log
 
     [LoggerMessage(28, LogLevel.Warning, "{Source}: OIDC discovery failed: {Reason}")]
     public static partial void DiscoveryFailed(ILogger logger, string source, string reason);
+    [LoggerMessage(40, LogLevel.Warning, "Replay ring {Path} created anew ({Reason}); DPoP proofs and one-time tokens issued before {CreatedAt} (unix) are refused")]
+    public static partial void ReplayRingCreated(ILogger logger, string path, string reason, long createdAt);
+
+    [LoggerMessage(41, LogLevel.Error, "Replay ring {Path} has no free slot: proof-bearing requests fail closed (raise Replay:Capacity)")]
+    public static partial void ReplayRingFull(ILogger logger, string path);
+
+    [LoggerMessage(42, LogLevel.Warning, "DPoP client clock is {SkewSeconds:0.0} s off the server's (proof iat − now); clients can calibrate with GET /v1/time")]
+    public static partial void ClientClockSkew(ILogger logger, double skewSeconds);
 }

@@ -1,6 +1,7 @@
 using EdgeVerifier.Configuration;
 using EdgeVerifier.Http;
 using EdgeVerifier.Keys;
+using EdgeVerifier.Replay;
 using EdgeVerifier.Tokens;
 using OpenTelemetry.Metrics;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -75,9 +76,29 @@ public sealed class VerifierApp : IAsyncDisposable
             return null;
         }
 
+        var policy = VerifierFactory.CreatePolicy(options);
         var cache = options.TokenCacheEntries > 0 ? new VerifiedTokenCache(options.TokenCacheEntries, TimeSpan.FromSeconds(options.ClockSkewSeconds)) : null;
-        var verifier = new TokenVerifier(VerifierFactory.CreatePolicy(options), keys, time, cache);
-        var state = new EndpointState(verifier, new ErrorResponses(options.RetryAfterSeconds), time, loggers.CreateLogger("EdgeVerifier.Http"));
+        var verifier = new TokenVerifier(policy, keys, time, cache);
+        ReplayGuard? replay = null;
+        if (options.Dpop.Enabled || options.OneTimeTokens)
+        {
+            try
+            {
+                var ring = NonceRing.Open(options.Replay.Path, options.Replay.Capacity, time.GetUtcNow());
+                replay = new ReplayGuard(ring, options.Dpop, options.OneTimeTokens, options.ClockSkewSeconds, policy.AllowedAlgorithms, options.Replay.FlushIntervalSeconds, time, loggers.CreateLogger("EdgeVerifier.Replay"));
+                keys.Own(replay, Diagnostics.ReplayMetrics.Observe(ring, time));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                error = $"Replay:Path: '{options.Replay.Path}': {e.Message}";
+                keys.Dispose();
+                loader.Dispose();
+                app.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                return null;
+            }
+        }
+
+        var state = new EndpointState(verifier, new ErrorResponses(options.RetryAfterSeconds), time, loggers.CreateLogger("EdgeVerifier.Http"), replay);
         Map(app, state, keys);
         return new VerifierApp(app, keys, loader, verifier);
     }
@@ -91,7 +112,7 @@ public sealed class VerifierApp : IAsyncDisposable
         app.MapMethods("/v1/time", ProbeMethods, (RequestDelegate)(context => ApiEndpoints.TimeAsync(context, state)));
         app.MapMethods("/healthz", ProbeMethods, (RequestDelegate)HealthEndpoints.HealthAsync);
         app.MapPrometheusScrapingEndpoint("/metrics");
-        app.MapMethods("/readyz", ProbeMethods, (RequestDelegate)(context => HealthEndpoints.ReadyAsync(context, keys)));
+        app.MapMethods("/readyz", ProbeMethods, (RequestDelegate)(context => HealthEndpoints.ReadyAsync(context, keys, state.Replay, state.Time)));
     }
 
     public Task StartAsync(CancellationToken cancellationToken = default) => App.StartAsync(cancellationToken);

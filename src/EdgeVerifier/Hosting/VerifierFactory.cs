@@ -29,7 +29,10 @@ public static class VerifierFactory
                 TimeSpan.FromSeconds(o.ClockSkewSeconds),
                 o.RequireExpiration,
                 o.RequiredClaims,
-                o.ClaimHeaders),
+                o.ClaimHeaders)
+            {
+                CaptureJti = o.OneTimeTokens,
+            },
         };
     }
 

@@ -63,4 +63,42 @@ internal sealed class ErrorResponses
         writer.Advance(length);
         return writer.FlushAsync().AsTask();
     }
+
+    /// <summary>
+    /// A refusal under the DPoP scheme (RFC 9449 §7.1): <c>WWW-Authenticate: DPoP
+    /// error="invalid_dpop_proof"</c> for a bad proof, <c>error="invalid_token"</c> for a bad token,
+    /// with <c>algs</c>; the body names the precise reason.
+    /// </summary>
+    public async Task WriteDpopAsync(HttpContext context, VerifyError error, Replay.DpopFailure failure, string? algorithms, string requestId)
+    {
+        var response = context.Response;
+        response.StatusCode = error.HttpStatus();
+        response.Headers.CacheControl = "no-store";
+        var message = failure is Replay.DpopFailure.None or Replay.DpopFailure.Replayed or Replay.DpopFailure.StoreFull ? error.Message() : Replay.DpopFailures.Describe(failure);
+        if (response.StatusCode == StatusCodes.Status401Unauthorized)
+        {
+            var proofProblem = failure is not (Replay.DpopFailure.None or Replay.DpopFailure.NotBound);
+            var algs = algorithms is null ? string.Empty : $", algs=\"{algorithms}\"";
+            response.Headers.WWWAuthenticate = $"DPoP error=\"{(proofProblem ? "invalid_dpop_proof" : "invalid_token")}\", error_description=\"{message}\"{algs}";
+        }
+        else if (response.StatusCode == StatusCodes.Status503ServiceUnavailable)
+        {
+            response.Headers.RetryAfter = _retryAfter;
+        }
+
+        response.ContentType = "application/json";
+        if (HttpMethods.IsHead(context.Request.Method))
+        {
+            return;
+        }
+
+        var json = new System.Text.Json.Utf8JsonWriter(response.BodyWriter);
+        await using var _ = json.ConfigureAwait(false);
+        json.WriteStartObject();
+        json.WriteString("error", error.Code());
+        json.WriteString("message", message);
+        json.WriteString("requestId", requestId);
+        json.WriteEndObject();
+        await json.FlushAsync().ConfigureAwait(false);
+    }
 }

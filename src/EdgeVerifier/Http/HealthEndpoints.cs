@@ -1,4 +1,5 @@
 using EdgeVerifier.Keys;
+using EdgeVerifier.Replay;
 
 namespace EdgeVerifier.Http;
 
@@ -12,15 +13,30 @@ internal static class HealthEndpoints
         return context.Response.WriteAsync("ok");
     }
 
-    public static Task ReadyAsync(HttpContext context, KeyResolver keys)
+    public static Task ReadyAsync(HttpContext context, KeyResolver keys, ReplayGuard? replay, TimeProvider time)
     {
-        var sources = new SourceStatus[keys.Sources.Count];
+        var sources = new SourceStatus[keys.Sources.Count + (replay is null ? 0 : 1)];
         var ready = true;
-        for (var i = 0; i < sources.Length; i++)
+        for (var i = 0; i < keys.Sources.Count; i++)
         {
             var readiness = keys.Sources[i].Readiness;
             ready &= readiness.Ready;
             sources[i] = new SourceStatus { Name = keys.Sources[i].Name, Ready = readiness.Ready, Detail = readiness.Detail };
+        }
+
+        if (replay is not null)
+        {
+            // The nonce ring: loaded (it is, or start-up would have failed) and not refusing for want of room.
+            var ring = replay.Ring;
+            var live = ring.CountLive(time.GetUtcNow().ToUnixTimeSeconds());
+            var full = replay.RecentlyFull;
+            ready &= !full;
+            sources[^1] = new SourceStatus
+            {
+                Name = "replay:" + ring.Path,
+                Ready = !full,
+                Detail = $"{live} of {ring.Capacity} slots live{(full ? "; FULL: proof-bearing requests are refused" : "")}",
+            };
         }
 
         context.Response.StatusCode = ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;

@@ -1,11 +1,15 @@
 using EdgeVerifier.Diagnostics;
+using EdgeVerifier.Replay;
 using EdgeVerifier.Tokens;
 
 namespace EdgeVerifier.Http;
 
 /// <summary>What every handler needs, built once at start-up.</summary>
-internal sealed class EndpointState(TokenVerifier verifier, ErrorResponses errors, TimeProvider time, ILogger logger)
+internal sealed class EndpointState(TokenVerifier verifier, ErrorResponses errors, TimeProvider time, ILogger logger, ReplayGuard? replay = null)
 {
+    /// <summary>DPoP and one-time tokens; null when both are switched off.</summary>
+    public ReplayGuard? Replay { get; } = replay;
+
     public TokenVerifier Verifier { get; } = verifier;
 
     public ErrorResponses Errors { get; } = errors;
@@ -30,7 +34,7 @@ internal static class ForwardAuthEndpoint
         try
         {
             var verifier = state.Verifier;
-            var error = CredentialExtractor.FromAuthorization(context.Request.Headers.Authorization, verifier.Policy.MaxTokenLength, out var token);
+            var error = CredentialExtractor.FromAuthorization(context.Request.Headers.Authorization, verifier.Policy.MaxTokenLength, out var token, out var scheme);
             if (error != VerifyError.None)
             {
                 return Refuse(context, state, VerifyResult.Fail(error), requestId);
@@ -38,8 +42,8 @@ internal static class ForwardAuthEndpoint
 
             var pending = verifier.VerifyAsync(token, includePayload: false, context.RequestAborted);
             return pending.IsCompletedSuccessfully
-                ? Respond(context, state, pending.Result, requestId)
-                : AwaitThenRespond(context, state, pending, requestId);
+                ? Respond(context, state, pending.Result, token, scheme, requestId)
+                : AwaitThenRespond(context, state, pending, token, scheme, requestId);
         }
         catch (Exception e)
         {
@@ -47,7 +51,7 @@ internal static class ForwardAuthEndpoint
         }
     }
 
-    private static async Task AwaitThenRespond(HttpContext context, EndpointState state, ValueTask<VerifyResult> pending, string requestId)
+    private static async Task AwaitThenRespond(HttpContext context, EndpointState state, ValueTask<VerifyResult> pending, ReadOnlyMemory<char> accessToken, AuthScheme scheme, string requestId)
     {
         VerifyResult result;
         try
@@ -64,17 +68,32 @@ internal static class ForwardAuthEndpoint
             return;
         }
 
-        await Respond(context, state, result, requestId).ConfigureAwait(false);
+        await Respond(context, state, result, accessToken, scheme, requestId).ConfigureAwait(false);
     }
 
-    private static Task Respond(HttpContext context, EndpointState state, VerifyResult result, string requestId)
+    private static Task Respond(HttpContext context, EndpointState state, VerifyResult result, ReadOnlyMemory<char> accessToken, AuthScheme scheme, string requestId)
     {
         if (!result.IsValid)
         {
-            return Refuse(context, state, result, requestId);
+            return scheme == AuthScheme.DPoP
+                ? RefuseDpop(context, state, result.Error, DpopFailure.None, requestId)
+                : Refuse(context, state, result, requestId);
         }
 
         var token = result.Token!;
+        if (scheme == AuthScheme.DPoP || token.ConfirmationThumbprint is not null || state.Replay is { OneTimeTokens: true })
+        {
+            var guard = state.Replay is { } replay
+                ? replay.Check(token, scheme, accessToken.Span, context.Request.Headers["DPoP"], ClientRequest.Method(context.Request), ClientRequest.Url(context.Request))
+                : new GuardResult(scheme == AuthScheme.DPoP ? VerifyError.DpopInvalid : VerifyError.DpopRequired, scheme == AuthScheme.DPoP ? DpopFailure.Missing : DpopFailure.None);
+            if (!guard.IsValid)
+            {
+                return guard.Failure != DpopFailure.None || guard.Error == VerifyError.DpopRequired || scheme == AuthScheme.DPoP
+                    ? RefuseDpop(context, state, guard.Error, guard.Failure, requestId)
+                    : Refuse(context, state, VerifyResult.Fail(guard.Error, token.Kid), requestId);
+            }
+        }
+
         var response = context.Response;
         var headers = response.Headers;
         response.StatusCode = StatusCodes.Status200OK;
@@ -116,6 +135,12 @@ internal static class ForwardAuthEndpoint
         }
 
         return state.Errors.WriteAsync(context, result.Error, requestId);
+    }
+
+    private static Task RefuseDpop(HttpContext context, EndpointState state, VerifyError error, DpopFailure failure, string requestId)
+    {
+        Log.TokenRefused(state.Logger, failure == DpopFailure.None ? error.Code() : error.Code() + "/" + failure, null);
+        return state.Errors.WriteDpopAsync(context, error, failure, state.Replay?.DpopAlgorithms, requestId);
     }
 
     internal static Task Unexpected(HttpContext context, EndpointState state, string requestId, Exception e)

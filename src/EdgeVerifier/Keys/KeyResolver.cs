@@ -21,7 +21,12 @@ public sealed class KeyResolver : IDisposable
         }
     }
 
+    private readonly List<IDisposable> _alsoOwned = [];
+
     public IReadOnlyList<IKeySource> Sources => _sources;
+
+    /// <summary>Ties more resources to this resolver's lifetime (the app's verification state).</summary>
+    public void Own(params IDisposable[] resources) => _alsoOwned.AddRange(resources);
 
     public KeyLookup TryGetCached(ReadOnlySpan<char> kid)
     {
@@ -80,6 +85,11 @@ public sealed class KeyResolver : IDisposable
 
     public void Dispose()
     {
+        foreach (var owned in _alsoOwned)
+        {
+            owned.Dispose();
+        }
+
         foreach (var source in _sources)
         {
             source.Dispose();

@@ -57,6 +57,9 @@ public sealed class ClaimsPolicy
 
     public double ClockSkewSeconds { get; }
 
+    /// <summary>Keep the token's <c>jti</c> (one-time tokens need it); otherwise it is not copied out, which saves an allocation per token.</summary>
+    public bool CaptureJti { get; init; }
+
     public bool RequireExpiration { get; }
 
     public byte[][] RequiredClaims { get; }

@@ -6,6 +6,10 @@ namespace EdgeVerifier.Tokens;
 public struct ClaimSet
 {
     public string? Subject;
+    public string? Jti;
+
+    /// <summary>RFC 9449 §6.1: <c>cnf.jkt</c>, the thumbprint of the key a DPoP-bound token is bound to.</summary>
+    public string? Jkt;
     public string? Issuer;
     public double ExpiresAt;
 
@@ -20,7 +24,7 @@ public struct ClaimSet
 /// </summary>
 public static class ClaimsReader
 {
-    private const int Exp = 1, Nbf = 2, Iat = 4, Iss = 8, Aud = 16, Sub = 32;
+    private const int Exp = 1, Nbf = 2, Iat = 4, Iss = 8, Aud = 16, Sub = 32, Jti = 64, Cnf = 128;
 
     public static VerifyError Read(ReadOnlySpan<byte> json, ClaimsPolicy policy, double now, out ClaimSet claims)
     {
@@ -156,6 +160,25 @@ public static class ClaimsReader
 
                         claims.Subject = reader.GetString();
                         break;
+                    case Jti:
+                        if (reader.TokenType != JsonTokenType.String)
+                        {
+                            return VerifyError.MalformedToken;
+                        }
+
+                        if (policy.CaptureJti)
+                        {
+                            claims.Jti = reader.GetString();
+                        }
+
+                        break;
+                    case Cnf:
+                        if (reader.TokenType != JsonTokenType.StartObject || !ReadJkt(ref reader, out claims.Jkt))
+                        {
+                            return VerifyError.MalformedToken;
+                        }
+
+                        break;
                     default:
                         reader.Skip();
                         break;
@@ -242,6 +265,32 @@ public static class ClaimsReader
         return -1;
     }
 
+    /// <summary>Reads a <c>cnf</c> object (positioned on its start), keeping <c>jkt</c>; other members are skipped.</summary>
+    private static bool ReadJkt(ref Utf8JsonReader reader, out string? jkt)
+    {
+        jkt = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isJkt = reader.ValueTextEquals("jkt"u8);
+            reader.Read();
+            if (isJkt)
+            {
+                if (jkt is not null || reader.TokenType != JsonTokenType.String)
+                {
+                    return false; // twice, or not a string
+                }
+
+                jkt = reader.GetString();
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+
+        return reader.TokenType == JsonTokenType.EndObject;
+    }
+
     private static int Registered(ref Utf8JsonReader reader) =>
         reader.ValueTextEquals("exp"u8) ? Exp
         : reader.ValueTextEquals("nbf"u8) ? Nbf
@@ -249,6 +298,8 @@ public static class ClaimsReader
         : reader.ValueTextEquals("iss"u8) ? Iss
         : reader.ValueTextEquals("aud"u8) ? Aud
         : reader.ValueTextEquals("sub"u8) ? Sub
+        : reader.ValueTextEquals("jti"u8) ? Jti
+        : reader.ValueTextEquals("cnf"u8) ? Cnf
         : 0;
 
     private static bool ReadNumericDate(ref Utf8JsonReader reader, out double value)

@@ -13,7 +13,21 @@ public static class CredentialExtractor
     /// </summary>
     public static VerifyError FromAuthorization(StringValues headers, int maxTokenLength, out ReadOnlyMemory<char> token)
     {
+        var error = FromAuthorization(headers, maxTokenLength, out token, out var scheme);
+        if (error == VerifyError.None && scheme != AuthScheme.Bearer)
+        {
+            token = default;
+            return VerifyError.MissingToken;
+        }
+
+        return error;
+    }
+
+    /// <summary>As above, also accepting <c>Authorization: DPoP &lt;token&gt;</c> (RFC 9449 §7.1).</summary>
+    public static VerifyError FromAuthorization(StringValues headers, int maxTokenLength, out ReadOnlyMemory<char> token, out AuthScheme scheme)
+    {
         token = default;
+        scheme = AuthScheme.Bearer;
         if (headers.Count == 0)
         {
             return VerifyError.MissingToken;
@@ -37,15 +51,22 @@ public static class CredentialExtractor
             start++;
         }
 
-        const string Scheme = "Bearer";
-        if (span.Length - start < Scheme.Length
-            || !span.Slice(start, Scheme.Length).Equals(Scheme, StringComparison.OrdinalIgnoreCase)
-            || (span.Length - start > Scheme.Length && span[start + Scheme.Length] is not (' ' or '\t')))
+        int schemeLength;
+        if (IsScheme(span[start..], "Bearer"))
+        {
+            schemeLength = 6;
+        }
+        else if (IsScheme(span[start..], "DPoP"))
+        {
+            schemeLength = 4;
+            scheme = AuthScheme.DPoP;
+        }
+        else
         {
             return VerifyError.MissingToken;
         }
 
-        var tokenStart = start + Scheme.Length;
+        var tokenStart = start + schemeLength;
         while (tokenStart < span.Length && span[tokenStart] is ' ' or '\t')
         {
             tokenStart++;
@@ -77,4 +98,16 @@ public static class CredentialExtractor
         token = value.AsMemory(tokenStart, end - tokenStart);
         return VerifyError.None;
     }
+
+    private static bool IsScheme(ReadOnlySpan<char> value, string scheme) =>
+        value.Length >= scheme.Length
+        && value[..scheme.Length].Equals(scheme, StringComparison.OrdinalIgnoreCase)
+        && (value.Length == scheme.Length || value[scheme.Length] is ' ' or '\t');
+}
+
+/// <summary>The authentication scheme a credential came with.</summary>
+public enum AuthScheme : byte
+{
+    Bearer,
+    DPoP,
 }

@@ -258,6 +258,8 @@ public sealed class TokenVerifier
                 Issuer = claims.Issuer,
                 Kid = kid ?? key.Kid,
                 Algorithm = alg,
+                Jti = claims.Jti,
+                ConfirmationThumbprint = claims.Jkt,
                 ExpiresAt = claims.ExpiresAt,
                 NotBefore = claims.NotBefore,
                 HeaderValues = claims.HeaderValues,

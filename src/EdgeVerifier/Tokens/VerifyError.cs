@@ -26,6 +26,10 @@ public enum VerifyError : byte
     MissingClaim,
     KeySourceUnavailable,
     InternalError,
+    DpopInvalid,
+    DpopRequired,
+    Replayed,
+    ReplayStoreFull,
 }
 
 /// <summary>Stable codes, HTTP statuses and human messages for <see cref="VerifyError"/>.</summary>
@@ -53,6 +57,10 @@ public static class VerifyErrors
         "missing_claim",
         "key_source_unavailable",
         "internal_error",
+        "dpop_invalid",
+        "dpop_required",
+        "replayed",
+        "replay_store_full",
     ];
 
     private static readonly string[] Messages =
@@ -77,6 +85,10 @@ public static class VerifyErrors
         "the token lacks a required claim",
         "the key source cannot answer right now",
         "the verifier hit an unexpected error; retry later",
+        "the DPoP proof is invalid",
+        "the token is DPoP-bound: present it with Authorization: DPoP and a DPoP proof",
+        "the token was already used",
+        "the replay store is full; retry later",
     ];
 
     static VerifyErrors()
@@ -97,7 +109,7 @@ public static class VerifyErrors
     public static int HttpStatus(this VerifyError error) => error switch
     {
         VerifyError.None => 200,
-        VerifyError.KeySourceUnavailable or VerifyError.InternalError => 503,
+        VerifyError.KeySourceUnavailable or VerifyError.InternalError or VerifyError.ReplayStoreFull => 503,
         _ => 401,
     };
 

@@ -11,6 +11,12 @@ public sealed class VerifiedToken
 
     public SigningAlgorithm Algorithm { get; init; }
 
+    /// <summary>The token's <c>jti</c>, when present.</summary>
+    public string? Jti { get; init; }
+
+    /// <summary>RFC 9449 <c>cnf.jkt</c>: set when the token is DPoP-bound.</summary>
+    public string? ConfirmationThumbprint { get; init; }
+
     /// <summary>Unix seconds; NaN when the token has no <c>exp</c> and none is required.</summary>
     public double ExpiresAt { get; init; }
 

@@ -38,6 +38,8 @@ public sealed class AppHost : IAsyncDisposable
             Audiences = [TestTokens.Audience],
             Urls = "http://127.0.0.1:0",
         };
+        options.Replay.Path = System.IO.Path.Combine(host.Directory.Path, "nonces.ring");
+        options.Replay.Capacity = 4096;
         configure?.Invoke(options);
         var invalid = SettingsLoader.Validate(options);
         if (invalid is not null)

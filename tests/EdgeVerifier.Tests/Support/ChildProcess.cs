@@ -59,7 +59,8 @@ public sealed class ChildProcess : IDisposable
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
-            WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
+            // Its own directory by default: serve keeps state there (the replay ring file, locked while running).
+            WorkingDirectory = workingDirectory ?? Directory.CreateTempSubdirectory("edgeverifier-child-").FullName,
         };
         foreach (var arg in args)
         {
