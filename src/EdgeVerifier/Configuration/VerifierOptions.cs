@@ -85,7 +85,11 @@ public sealed class VerifierOptions
     [ValidateObjectMembers]
     public ReplayOptions Replay { get; set; } = new();
 
-    /// <summary>Make every token's <c>jti</c> single-use (a second use is refused as <c>replayed</c>). Default false.</summary>
+    /// <summary>
+    /// Make every token's <c>jti</c> single-use (a second use is refused as <c>replayed</c>). Such
+    /// tokens also need an <c>iat</c> (else <c>missing_claim</c>), and ones issued before the replay
+    /// ring was created are refused, since the ring cannot know whether they were used. Default false.
+    /// </summary>
     public bool OneTimeTokens { get; set; }
 
     /// <summary>Where to listen (semicolon-separated URLs). Default <c>http://127.0.0.1:8080</c>.</summary>
