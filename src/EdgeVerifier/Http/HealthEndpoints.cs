@@ -1,8 +1,9 @@
 using EdgeVerifier.Keys;
+using EdgeVerifier.Revocation;
 
 namespace EdgeVerifier.Http;
 
-/// <summary><c>/healthz</c> (liveness, touches nothing) and <c>/readyz</c> (key sources loaded).</summary>
+/// <summary><c>/healthz</c> (liveness, touches nothing) and <c>/readyz</c> (key sources loaded, revocation list usable).</summary>
 internal static class HealthEndpoints
 {
     public static Task HealthAsync(HttpContext context)
@@ -12,15 +13,23 @@ internal static class HealthEndpoints
         return context.Response.WriteAsync("ok");
     }
 
-    public static Task ReadyAsync(HttpContext context, KeyResolver keys)
+    public static Task ReadyAsync(HttpContext context, KeyResolver keys, RevocationList? revocation = null)
     {
-        var sources = new SourceStatus[keys.Sources.Count];
+        var sources = new SourceStatus[keys.Sources.Count + (revocation is null ? 0 : 1)];
         var ready = true;
-        for (var i = 0; i < sources.Length; i++)
+        for (var i = 0; i < keys.Sources.Count; i++)
         {
             var readiness = keys.Sources[i].Readiness;
             ready &= readiness.Ready;
             sources[i] = new SourceStatus { Name = keys.Sources[i].Name, Ready = readiness.Ready, Detail = readiness.Detail };
+        }
+
+        if (revocation is not null)
+        {
+            // Not ready only when stale under fail-closed: then every token is refused anyway.
+            var (revocationReady, detail) = revocation.Readiness;
+            ready &= revocationReady;
+            sources[^1] = new SourceStatus { Name = "revocation", Ready = revocationReady, Detail = detail };
         }
 
         context.Response.StatusCode = ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;

@@ -244,6 +244,9 @@ public sealed class TokenVerifier
                 ExpiresAt = claims.ExpiresAt,
                 HeaderValues = claims.HeaderValues,
                 Payload = includePayload ? json.ToArray() : null,
+                Jti = claims.Jti,
+                Scopes = claims.Scopes,
+                PathScope = claims.PathScope,
             });
         }
         finally

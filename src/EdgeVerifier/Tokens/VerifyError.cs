@@ -26,6 +26,13 @@ public enum VerifyError : byte
     MissingClaim,
     KeySourceUnavailable,
     InternalError,
+    InsufficientScope,
+    PathNotAllowed,
+    InactiveToken,
+    IntrospectionUnavailable,
+    Revoked,
+    RevocationListStale,
+    UnknownSubject,
 }
 
 /// <summary>Stable codes, HTTP statuses and human messages for <see cref="VerifyError"/>.</summary>
@@ -53,6 +60,13 @@ public static class VerifyErrors
         "missing_claim",
         "key_source_unavailable",
         "internal_error",
+        "insufficient_scope",
+        "path_not_allowed",
+        "inactive_token",
+        "introspection_unavailable",
+        "revoked",
+        "revocation_list_stale",
+        "unknown_subject",
     ];
 
     private static readonly string[] Messages =
@@ -77,6 +91,13 @@ public static class VerifyErrors
         "the token lacks a required claim",
         "the key source cannot answer right now",
         "the verifier hit an unexpected error; retry later",
+        "the token lacks a required scope",
+        "the token's path scope does not cover the requested path",
+        "the introspection endpoint reports the token inactive",
+        "the introspection endpoint cannot answer right now",
+        "the token has been revoked",
+        "the revocation list is too old to be trusted; retry later",
+        "the token's subject is not a known subject",
     ];
 
     static VerifyErrors()
@@ -97,7 +118,9 @@ public static class VerifyErrors
     public static int HttpStatus(this VerifyError error) => error switch
     {
         VerifyError.None => 200,
-        VerifyError.KeySourceUnavailable or VerifyError.InternalError => 503,
+        VerifyError.KeySourceUnavailable or VerifyError.InternalError
+            or VerifyError.IntrospectionUnavailable or VerifyError.RevocationListStale => 503,
+        VerifyError.InsufficientScope or VerifyError.PathNotAllowed => 403,
         _ => 401,
     };
 
