@@ -148,10 +148,13 @@ public sealed class RevocationList : IDisposable
         var stopping = _stopping.Token;
         while (!stopping.IsCancellationRequested)
         {
+            // A fixed rate, measured from the start of each attempt: the timer exists before the attempt
+            // is counted, so whoever moves the clock after seeing the count also moves this timer.
+            var next = Task.Delay(_refresh, _time, stopping);
             await RefreshOnceAsync(stopping).ConfigureAwait(false);
             try
             {
-                await Task.Delay(_refresh, _time, stopping).ConfigureAwait(false);
+                await next.ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
