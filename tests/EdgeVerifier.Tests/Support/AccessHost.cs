@@ -35,7 +35,7 @@ public sealed class AccessHost : IAsyncDisposable
 
     /// <param name="configure">Adjusts the options (introspection timeouts default to 300 ms per attempt, no retries).</param>
     /// <param name="configuration">Extra configuration handed to the host (e.g. <c>Logging:LogLevel</c>).</param>
-    /// <param name="minimumLevel">Lowest level captured.</param>
+    /// <param name="minimumLevel">Lowest level captured from the verifier; at Trace the libraries' logs are captured from Trace too.</param>
     public static async Task<AccessHost> StartAsync(Action<VerifierOptions>? configure = null, IDictionary<string, string?>? configuration = null, LogLevel minimumLevel = LogLevel.Debug)
     {
         var host = new AccessHost(new TempDirectory());
@@ -65,7 +65,7 @@ public sealed class AccessHost : IAsyncDisposable
         host._app = VerifierApp.Create(options, config, host.Time, out var error, logging => logging
                 .ClearProviders()
                 .SetMinimumLevel(minimumLevel)
-                .AddFilter((category, level) => level >= (category?.StartsWith("EdgeVerifier", StringComparison.Ordinal) == true ? minimumLevel : LogLevel.Warning))
+                .AddFilter((category, level) => level >= (category?.StartsWith("EdgeVerifier", StringComparison.Ordinal) == true || minimumLevel == LogLevel.Trace ? minimumLevel : LogLevel.Warning))
                 .AddProvider(host.Logs))
             ?? throw new InvalidOperationException(error);
         await host._app.StartAsync();
