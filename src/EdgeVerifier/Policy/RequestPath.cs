@@ -19,16 +19,36 @@ public static class RequestPath
 
     /// <summary>
     /// The decoded path of an origin-form target (<c>/a/b?q</c> → <c>/a/b</c>), or null when it is
-    /// not one or is not safe to compare (see the type's remarks).
+    /// not one or is not safe to compare (see the type's remarks). A target that is already a
+    /// canonical path (no query, no escapes) is returned as the same instance, without allocating.
     /// </summary>
-    public static string? Normalise(ReadOnlySpan<char> target)
+    public static string? Normalise(string target)
     {
-        var end = target.IndexOfAny('?', '#');
-        var path = end < 0 ? target : target[..end];
+        var end = target.AsSpan().IndexOfAny('?', '#');
+        var path = end < 0 ? target.AsSpan() : target.AsSpan(0, end);
         if (path.IsEmpty || path[0] != '/')
         {
             return null;
         }
+
+        if (!path.Contains('%'))
+        {
+            foreach (var c in path)
+            {
+                if (c is < ' ' or > '~' or '\\')
+                {
+                    return null;
+                }
+            }
+
+            return HasUnsafeSegment(path) ? null : end < 0 ? target : path.ToString();
+        }
+
+        return Decode(path);
+    }
+
+    private static string? Decode(ReadOnlySpan<char> path)
+    {
 
         byte[]? rented = null;
         var buffer = path.Length <= StackLimit ? stackalloc byte[StackLimit] : (rented = ArrayPool<byte>.Shared.Rent(path.Length));
@@ -98,14 +118,15 @@ public static class RequestPath
     }
 
     /// <summary>Dot segments (also as <c>..;x</c>) and empty segments other than a trailing slash.</summary>
-    private static bool HasUnsafeSegment(string path)
+    private static bool HasUnsafeSegment(ReadOnlySpan<char> path)
     {
         var start = 1;
         while (start <= path.Length)
         {
-            var slash = path.IndexOf('/', start);
+            var next = path[start..].IndexOf('/');
+            var slash = next < 0 ? -1 : start + next;
             var end = slash < 0 ? path.Length : slash;
-            var segment = path.AsSpan(start, end - start);
+            var segment = path[start..end];
             if (segment.IsEmpty)
             {
                 if (slash >= 0)
