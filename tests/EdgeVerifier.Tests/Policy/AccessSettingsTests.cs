@@ -107,6 +107,27 @@ public sealed class AccessSettingsTests : IDisposable
     }
 
     [Fact]
+    public void TryLoad_SampleSettingsFile_ValidAndEqualToTheDefaults()
+    {
+        var sample = Path.Combine(PublishedBinary.RepositoryRoot, "samples", "edgeverifier.json");
+
+        Assert.True(SettingsLoader.TryLoad(sample, o => o.Keys = _dir.File("keys"), out var options, out _, out var error), error);
+
+        // The sample lists every setting with its default: nulls stay unset, nothing is switched on.
+        var defaults = new VerifierOptions();
+        Assert.Empty(options.Introspection.Endpoints);
+        Assert.Null(options.Introspection.SubjectsFile);
+        Assert.Null(options.Revocation.Url);
+        Assert.Null(options.Revocation.Path);
+        Assert.Null(options.Policy.PathScopeClaim);
+        Assert.Null(options.Policy.QueryParameter);
+        Assert.Equal(defaults.Introspection.CacheTtlSeconds, options.Introspection.CacheTtlSeconds);
+        Assert.Equal(defaults.Introspection.TotalTimeoutMs, options.Introspection.TotalTimeoutMs);
+        Assert.Equal(defaults.Revocation.MaxAgeSeconds, options.Revocation.MaxAgeSeconds);
+        Assert.Equal(defaults.Revocation.StalePolicy, options.Revocation.StalePolicy);
+    }
+
+    [Fact]
     public void TryLoad_NothingSet_AccessDefaults()
     {
         Assert.True(SettingsLoader.TryLoad(null, o =>
