@@ -109,7 +109,14 @@ public sealed class AccessSettingsTests : IDisposable
     [Fact]
     public void TryLoad_SampleSettingsFile_ValidAndEqualToTheDefaults()
     {
-        var sample = Path.Combine(PublishedBinary.RepositoryRoot, "samples", "edgeverifier.json");
+        // Found from this source file: the test binary may be built outside the repository (--artifacts-path).
+        var directory = new DirectoryInfo(Path.GetDirectoryName(SourceFile())!);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "EdgeVerifier.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        var sample = Path.Combine(directory!.FullName, "samples", "edgeverifier.json");
 
         Assert.True(SettingsLoader.TryLoad(sample, o => o.Keys = _dir.File("keys"), out var options, out _, out var error), error);
 
@@ -126,6 +133,8 @@ public sealed class AccessSettingsTests : IDisposable
         Assert.Equal(defaults.Revocation.MaxAgeSeconds, options.Revocation.MaxAgeSeconds);
         Assert.Equal(defaults.Revocation.StalePolicy, options.Revocation.StalePolicy);
     }
+
+    private static string SourceFile([System.Runtime.CompilerServices.CallerFilePath] string path = "") => path;
 
     [Fact]
     public void TryLoad_NothingSet_AccessDefaults()
