@@ -255,10 +255,11 @@ public sealed class TokenIntrospector : IDisposable
 
         if (_ttlMs > 0)
         {
+            // Compared as doubles: an absurd exp (1e300) must not overflow into a negative expiry.
             var expiresAt = nowMs + _ttlMs;
-            if (!double.IsNaN(answer.ExpiresAt))
+            if (!double.IsNaN(answer.ExpiresAt) && answer.ExpiresAt * 1000 < expiresAt)
             {
-                expiresAt = Math.Min(expiresAt, (long)(answer.ExpiresAt * 1000));
+                expiresAt = (long)(answer.ExpiresAt * 1000);
             }
 
             _cache.Set(key, token, expiresAt);

@@ -83,6 +83,22 @@ public sealed class IntrospectionCacheTests
     }
 
     [Fact]
+    public async Task Verify_ExpFarInTheFuture_CachedForTheTtl()
+    {
+        await using var server = await IntrospectionServer.StartAsync();
+        server.Active(Token, extra: "\"exp\":1e300");
+        await using var host = await HostAsync(server, ttlSeconds: 60);
+
+        Assert.Equal("200 -", await OutcomeAsync(host));
+        Assert.Equal("200 -", await OutcomeAsync(host));
+        Assert.Equal(1, server.CallsFor(Token));
+
+        host.Time.Advance(TimeSpan.FromSeconds(61));
+        Assert.Equal("200 -", await OutcomeAsync(host));
+        Assert.Equal(2, server.CallsFor(Token));
+    }
+
+    [Fact]
     public async Task Verify_CacheTtlZero_EveryRequestCalls()
     {
         await using var server = await IntrospectionServer.StartAsync();

@@ -65,6 +65,19 @@ public sealed class RevocationTests
         Assert.Equal("200 -", await OutcomeAsync(host, host.Jwt()));
     }
 
+    [Theory]
+    [InlineData("\"jti\":\"j-good\",\"jti\":\"j-bad\"")]
+    [InlineData("\"jti\":\"j-bad\",\"jti\":\"j-good\"")]
+    [InlineData("\"jti\":[\"j-bad\"]")]
+    public async Task Verify_JtiTwiceOrNotAString_401MalformedNeverSlipsPastTheList(string claims)
+    {
+        await using var server = await KeyServer.StartAsync();
+        server.Set(ListPath, "{\"jti\":[\"j-bad\"]}");
+        await using var host = await HostAsync(server);
+
+        Assert.Equal("401 malformed_token", await OutcomeAsync(host, host.Jwt(extra: claims)));
+    }
+
     [Fact]
     public async Task Verify_SubjectListed_401RevokedWhateverTheJti()
     {

@@ -33,7 +33,7 @@ public sealed class AccessHost : IAsyncDisposable
 
     public VerifierApp App => _app!;
 
-    /// <param name="configure">Adjusts the options (introspection timeouts default to 300 ms per attempt, no retries).</param>
+    /// <param name="configure">Adjusts the options (introspection and remote fetches: 2 s per attempt, no retries, no breaker).</param>
     /// <param name="configuration">Extra configuration handed to the host (e.g. <c>Logging:LogLevel</c>).</param>
     /// <param name="minimumLevel">Lowest level captured from the verifier; at Trace the libraries' logs are captured from Trace too.</param>
     public static async Task<AccessHost> StartAsync(Action<VerifierOptions>? configure = null, IDictionary<string, string?>? configuration = null, LogLevel minimumLevel = LogLevel.Debug)
@@ -47,13 +47,16 @@ public sealed class AccessHost : IAsyncDisposable
             Audiences = [TestTokens.Audience],
             Urls = "http://127.0.0.1:0",
         };
-        options.Introspection.AttemptTimeoutMs = 300;
-        options.Introspection.TotalTimeoutMs = 600;
+        // No retries and no breaker, so upstream calls can be counted; timeouts generous enough for a loaded
+        // 2-core machine (tests of slowness set their own, smaller ones).
+        options.Introspection.AttemptTimeoutMs = 2000;
+        options.Introspection.TotalTimeoutMs = 3000;
         options.Introspection.MaxRetries = 0;
         options.Introspection.BreakerMinimumThroughput = 1000;
         options.Remote.MaxRetries = 0;
-        options.Remote.AttemptTimeoutMs = 500;
-        options.Remote.TotalTimeoutMs = 1000;
+        options.Remote.AttemptTimeoutMs = 2000;
+        options.Remote.TotalTimeoutMs = 3000;
+        options.Remote.BreakerMinimumThroughput = 1000;
         configure?.Invoke(options);
         var invalid = SettingsLoader.Validate(options);
         if (invalid is not null)
