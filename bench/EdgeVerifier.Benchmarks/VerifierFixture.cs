@@ -66,11 +66,12 @@ internal sealed class VerifierFixture : IDisposable
     /// <summary>The public JWK of <paramref name="alg"/>'s key as JSON (what the key file holds).</summary>
     public string PublicJson(SigningAlgorithm alg) => JsonSerializer.Serialize(_keys[alg].PublicJwk, JwkJsonContext.Default.Jwk);
 
-    /// <summary>A typical access token: header alg/kid/typ, payload iss, aud, sub, iat, exp (+1 day), jti.</summary>
-    public string Token(SigningAlgorithm alg, string? kid = null, string sub = "user-1")
+    /// <summary>A typical access token: header alg/kid/typ, payload iss, aud, sub, iat, exp (+1 day), jti (and <paramref name="extra"/> members).</summary>
+    public string Token(SigningAlgorithm alg, string? kid = null, string sub = "user-1", string? extra = null)
     {
         var iat = Now.ToUnixTimeSeconds();
-        var payload = $"{{\"iss\":\"{Issuer}\",\"aud\":\"{Audience}\",\"sub\":\"{sub}\",\"iat\":{iat},\"exp\":{iat + 86400},\"jti\":\"bench-{sub}\"}}";
+        var more = extra is null ? string.Empty : "," + extra;
+        var payload = $"{{\"iss\":\"{Issuer}\",\"aud\":\"{Audience}\",\"sub\":\"{sub}\",\"iat\":{iat},\"exp\":{iat + 86400},\"jti\":\"bench-{sub}\"{more}}}";
         return TokenWriter.Sign(_keys[alg], Encoding.UTF8.GetBytes(payload), kid);
     }
 

@@ -47,7 +47,7 @@ internal static class ServeCommand
                     // System.CommandLine owns SIGTERM/SIGINT: it cancels this token and, unless the action
                     // returns within its termination timeout, exits 143/130. Stopping on the token makes
                     // a signal a graceful shutdown with exit code 0.
-                    await app.App.RunAsync(cancellationToken).ConfigureAwait(false);
+                    await app.RunAsync(cancellationToken).ConfigureAwait(false);
                 }
                 catch (IOException e)
                 {

@@ -70,6 +70,9 @@ public static class SettingsLoader
         options.RequiredClaims = WholeList(configuration, nameof(VerifierOptions.RequiredClaims)) ?? options.RequiredClaims;
         options.Algorithms = WholeList(configuration, nameof(VerifierOptions.Algorithms)) ?? options.Algorithms;
         options.TokenTypes = WholeList(configuration, nameof(VerifierOptions.TokenTypes)) ?? options.TokenTypes;
+        options.Policy.RequiredScopes = WholeList(configuration, "Policy:RequiredScopes") ?? options.Policy.RequiredScopes;
+        options.Policy.PublicPaths = WholeList(configuration, "Policy:PublicPaths") ?? options.Policy.PublicPaths;
+        options.Introspection.Subjects = WholeList(configuration, "Introspection:Subjects") ?? options.Introspection.Subjects;
     }
 
     private static string[]? WholeList(IConfigurationRoot configuration, string name)
@@ -114,7 +117,7 @@ public static class SettingsLoader
     /// <summary>Runs the generated and the cross-field validators; returns the first failure, or null.</summary>
     public static string? Validate(VerifierOptions options)
     {
-        foreach (var validator in new IValidateOptions<VerifierOptions>[] { new VerifierOptionsValidator(), new VerifierOptionsCrossValidator() })
+        foreach (var validator in new IValidateOptions<VerifierOptions>[] { new VerifierOptionsValidator(), new VerifierOptionsCrossValidator(), new AccessOptionsCrossValidator() })
         {
             var result = validator.Validate(Options.DefaultName, options);
             if (result.Failed)

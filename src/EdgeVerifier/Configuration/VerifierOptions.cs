@@ -1,6 +1,9 @@
 using System.ComponentModel.DataAnnotations;
+using EdgeVerifier.Introspection;
 using EdgeVerifier.Keys.Remote;
 using EdgeVerifier.Replay;
+using EdgeVerifier.Policy;
+using EdgeVerifier.Revocation;
 using Microsoft.Extensions.Options;
 
 namespace EdgeVerifier.Configuration;
@@ -25,6 +28,17 @@ public sealed class VerifierOptions
     /// <summary>Caching, fail-safe and resilience of the remote sources.</summary>
     [ValidateObjectMembers]
     public RemoteKeyOptions Remote { get; set; } = new();
+
+    /// <summary>Opaque tokens: prefixes, RFC 7662 endpoints, the answer cache, known subjects.</summary>
+    [ValidateObjectMembers]
+    public IntrospectionOptions Introspection { get; set; } = new();
+
+    /// <summary>The revocation list (by <c>jti</c> and <c>sub</c>) and its stale policy. Off by default.</summary>
+    [ValidateObjectMembers]
+    public RevocationOptions Revocation { get; set; } = new();
+
+    /// <summary>Required scopes, path scope, public paths, query-parameter tokens. Off by default.</summary>
+    public PolicyOptions Policy { get; set; } = new();
 
     /// <summary>Accepted <c>iss</c> values (exact, case-sensitive). Required unless <see cref="AnyIssuer"/>.</summary>
     public string[] Issuers { get; set; } = [];

@@ -45,6 +45,46 @@ public static class EdgeMetrics
         }
     }
 
+    private static readonly Counter<long> IntrospectionCalls = Meter.CreateCounter<long>("edgeverifier.introspection.requests", "{request}", "Calls to introspection endpoints by result (active, inactive, failed)");
+
+    private static readonly Counter<long> IntrospectionLookups = Meter.CreateCounter<long>("edgeverifier.introspection.cache", "{lookup}", "Introspection cache lookups by result (hit, miss)");
+
+    private static readonly Counter<long> RevocationRefreshes = Meter.CreateCounter<long>("edgeverifier.revocation.refreshes", "{refresh}", "Revocation list refresh attempts by result (ok, failed)");
+
+    private static readonly Counter<long> RevocationStaleServes = Meter.CreateCounter<long>("edgeverifier.revocation.stale_served", "{request}", "Tokens served while the revocation list was stale under the fail-open policy");
+
+    public static void Introspection(string result)
+    {
+        if (IntrospectionCalls.Enabled)
+        {
+            IntrospectionCalls.Add(1, new KeyValuePair<string, object?>("result", result));
+        }
+    }
+
+    public static void IntrospectionCache(bool hit)
+    {
+        if (IntrospectionLookups.Enabled)
+        {
+            IntrospectionLookups.Add(1, new KeyValuePair<string, object?>("result", hit ? "hit" : "miss"));
+        }
+    }
+
+    public static void RevocationRefresh(string result)
+    {
+        if (RevocationRefreshes.Enabled)
+        {
+            RevocationRefreshes.Add(1, new KeyValuePair<string, object?>("result", result));
+        }
+    }
+
+    public static void RevocationStaleServed()
+    {
+        if (RevocationStaleServes.Enabled)
+        {
+            RevocationStaleServes.Add(1);
+        }
+    }
+
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<Keys.Remote.BreakerStates, byte> Breakers = new();
 
     private static readonly ObservableGauge<int> BreakerGauge = Meter.CreateObservableGauge(

@@ -62,12 +62,37 @@ internal static partial class Log
 
     [LoggerMessage(28, LogLevel.Warning, "{Source}: OIDC discovery failed: {Reason}")]
     public static partial void DiscoveryFailed(ILogger logger, string source, string reason);
-    [LoggerMessage(40, LogLevel.Warning, "Replay ring {Path} created anew ({Reason}); DPoP proofs and one-time tokens issued before {CreatedAt} (unix) are refused")]
+
+    [LoggerMessage(40, LogLevel.Warning, "Introspection at {Endpoint} failed: {Reason}; answered 503")]
+    public static partial void IntrospectionFailed(ILogger logger, string endpoint, string reason);
+
+    [LoggerMessage(41, LogLevel.Information, "Introspection at {Endpoint} answered active without 'sub'; refused")]
+    public static partial void IntrospectionWithoutSubject(ILogger logger, string endpoint);
+
+    [LoggerMessage(42, LogLevel.Debug, "Introspection at {Endpoint}: active token of an unknown subject; refused")]
+    public static partial void IntrospectionUnknownSubject(ILogger logger, string endpoint);
+
+    [LoggerMessage(50, LogLevel.Information, "Revocation list {Source} loaded: {Jtis} jti, {Subjects} sub")]
+    public static partial void RevocationListLoaded(ILogger logger, string source, int jtis, int subjects);
+
+    [LoggerMessage(51, LogLevel.Warning, "Revocation list {Source}: refresh failed: {Reason}; keeping the last list")]
+    public static partial void RevocationRefreshFailed(ILogger logger, string source, string reason);
+
+    [LoggerMessage(52, LogLevel.Warning, "Revocation list {Source} is stale (age {AgeSeconds:0} s) and the policy is fail-open: serving tokens against it")]
+    public static partial void RevocationListStaleServing(ILogger logger, string source, double ageSeconds);
+
+    [LoggerMessage(60, LogLevel.Debug, "Path scope refused for target {Target} (ambiguous: {Ambiguous})")]
+    public static partial void PathRefused(ILogger logger, string target, bool ambiguous);
+
+    [LoggerMessage(61, LogLevel.Debug, "Public path {Path}: answered without a token")]
+    public static partial void PublicPath(ILogger logger, string path);
+
+    [LoggerMessage(70, LogLevel.Warning, "Replay ring {Path} created anew ({Reason}); DPoP proofs and one-time tokens issued before {CreatedAt} (unix) are refused")]
     public static partial void ReplayRingCreated(ILogger logger, string path, string reason, long createdAt);
 
-    [LoggerMessage(41, LogLevel.Error, "Replay ring {Path} has no free slot: proof-bearing requests fail closed (raise Replay:Capacity)")]
+    [LoggerMessage(71, LogLevel.Error, "Replay ring {Path} has no free slot: proof-bearing requests fail closed (raise Replay:Capacity)")]
     public static partial void ReplayRingFull(ILogger logger, string path);
 
-    [LoggerMessage(42, LogLevel.Warning, "DPoP client clock is {SkewSeconds:0.0} s off the server's (proof iat − now); clients can calibrate with GET /v1/time")]
+    [LoggerMessage(72, LogLevel.Warning, "DPoP client clock is {SkewSeconds:0.0} s off the server's (proof iat − now); clients can calibrate with GET /v1/time")]
     public static partial void ClientClockSkew(ILogger logger, double skewSeconds);
 }

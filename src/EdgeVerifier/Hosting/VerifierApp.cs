@@ -1,7 +1,10 @@
 using EdgeVerifier.Configuration;
 using EdgeVerifier.Http;
+using EdgeVerifier.Introspection;
 using EdgeVerifier.Keys;
 using EdgeVerifier.Replay;
+using EdgeVerifier.Policy;
+using EdgeVerifier.Revocation;
 using EdgeVerifier.Tokens;
 using OpenTelemetry.Metrics;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -17,12 +20,15 @@ public sealed class VerifierApp : IAsyncDisposable
 
     private readonly KeyFileLoader _loader;
 
-    private VerifierApp(WebApplication app, KeyResolver keys, KeyFileLoader loader, TokenVerifier verifier)
+    private readonly VerificationPipeline _pipeline;
+
+    private VerifierApp(WebApplication app, KeyResolver keys, KeyFileLoader loader, TokenVerifier verifier, VerificationPipeline pipeline)
     {
         App = app;
         Keys = keys;
         Verifier = verifier;
         _loader = loader;
+        _pipeline = pipeline;
     }
 
     public WebApplication App { get; }
@@ -30,6 +36,12 @@ public sealed class VerifierApp : IAsyncDisposable
     public KeyResolver Keys { get; }
 
     public TokenVerifier Verifier { get; }
+
+    /// <summary>The introspection client, when opaque-token prefixes are configured.</summary>
+    public TokenIntrospector? Introspector => _pipeline.Introspector;
+
+    /// <summary>The revocation list, when one is configured (refreshing once the app has started).</summary>
+    public RevocationList? Revocation => _pipeline.Revocation;
 
     /// <summary>The addresses Kestrel bound (resolves port 0 to the real port once started).</summary>
     public ICollection<string> Addresses =>
@@ -59,6 +71,14 @@ public sealed class VerifierApp : IAsyncDisposable
         builder.Logging.AddFilter("Polly", LogLevel.Warning);
         builder.Logging.AddFilter("ZiggyCreatures.Caching.Fusion", LogLevel.Warning);
         logging?.Invoke(builder.Logging);
+        if (!string.IsNullOrEmpty(options.Policy.QueryParameter))
+        {
+            // The request line would carry the query-parameter token: never log it, whatever the settings say
+            // (a later rule for the same category wins over the configuration's).
+            builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
+            builder.Logging.AddFilter("Microsoft.AspNetCore.HttpLogging", LogLevel.None);
+        }
+
         builder.Services.AddSingleton(time);
 
         // Prometheus text exposition of the EdgeVerifier meter at /metrics (OpenTelemetry's exporter).
@@ -76,21 +96,33 @@ public sealed class VerifierApp : IAsyncDisposable
             return null;
         }
 
-        var policy = VerifierFactory.CreatePolicy(options);
+        var claimsPolicy = VerifierFactory.CreatePolicy(options);
         var cache = options.TokenCacheEntries > 0 ? new VerifiedTokenCache(options.TokenCacheEntries, TimeSpan.FromSeconds(options.ClockSkewSeconds)) : null;
-        var verifier = new TokenVerifier(policy, keys, time, cache);
+        var verifier = new TokenVerifier(claimsPolicy, keys, time, cache);
+        var introspector = VerifierFactory.CreateIntrospector(options, verifier.Policy.Claims, time, loggers, out error);
+        var revocation = error is null ? VerifierFactory.CreateRevocation(options, time, loggers, out error) : null;
+        if (error is not null)
+        {
+            introspector?.Dispose();
+            keys.Dispose();
+            loader.Dispose();
+            return null;
+        }
+
         ReplayGuard? replay = null;
         if (options.Dpop.Enabled || options.OneTimeTokens)
         {
             try
             {
                 var ring = NonceRing.Open(options.Replay.Path, options.Replay.Capacity, time.GetUtcNow());
-                replay = new ReplayGuard(ring, options.Dpop, options.OneTimeTokens, options.ClockSkewSeconds, policy.AllowedAlgorithms, options.Replay.FlushIntervalSeconds, time, loggers.CreateLogger("EdgeVerifier.Replay"));
+                replay = new ReplayGuard(ring, options.Dpop, options.OneTimeTokens, options.ClockSkewSeconds, claimsPolicy.AllowedAlgorithms, options.Replay.FlushIntervalSeconds, time, loggers.CreateLogger("EdgeVerifier.Replay"));
                 keys.Own(replay, Diagnostics.ReplayMetrics.Observe(ring, time));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 error = $"Replay:Path: '{options.Replay.Path}': {e.Message}";
+                introspector?.Dispose();
+                revocation?.Dispose();
                 keys.Dispose();
                 loader.Dispose();
                 app.DisposeAsync().AsTask().GetAwaiter().GetResult();
@@ -98,12 +130,14 @@ public sealed class VerifierApp : IAsyncDisposable
             }
         }
 
-        var state = new EndpointState(verifier, new ErrorResponses(options.RetryAfterSeconds), time, loggers.CreateLogger("EdgeVerifier.Http"), replay);
-        Map(app, state, keys);
-        return new VerifierApp(app, keys, loader, verifier);
+        var policy = new AccessPolicy(options.Policy, verifier.Policy.Claims);
+        var pipeline = new VerificationPipeline(verifier, introspector, revocation, policy);
+        var state = new EndpointState(pipeline, new ErrorResponses(options.RetryAfterSeconds, policy.ScopeText), time, loggers.CreateLogger("EdgeVerifier.Http"), replay);
+        Map(app, state, keys, revocation);
+        return new VerifierApp(app, keys, loader, verifier, pipeline);
     }
 
-    private static void Map(WebApplication app, EndpointState state, KeyResolver keys)
+    private static void Map(WebApplication app, EndpointState state, KeyResolver keys, RevocationList? revocation)
     {
         RequestDelegate forwardAuth = context => ForwardAuthEndpoint.HandleAsync(context, state);
         app.MapMethods("/verify", VerifyMethods, forwardAuth);
@@ -112,16 +146,26 @@ public sealed class VerifierApp : IAsyncDisposable
         app.MapMethods("/v1/time", ProbeMethods, (RequestDelegate)(context => ApiEndpoints.TimeAsync(context, state)));
         app.MapMethods("/healthz", ProbeMethods, (RequestDelegate)HealthEndpoints.HealthAsync);
         app.MapPrometheusScrapingEndpoint("/metrics");
-        app.MapMethods("/readyz", ProbeMethods, (RequestDelegate)(context => HealthEndpoints.ReadyAsync(context, keys, state.Replay, state.Time)));
+        app.MapMethods("/readyz", ProbeMethods, (RequestDelegate)(context => HealthEndpoints.ReadyAsync(context, keys, state.Replay, state.Time, revocation)));
     }
 
-    public Task StartAsync(CancellationToken cancellationToken = default) => App.StartAsync(cancellationToken);
+    public Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        Revocation?.Start();
+        return App.StartAsync(cancellationToken);
+    }
 
-    public Task RunAsync() => App.RunAsync();
+    public Task RunAsync(CancellationToken cancellationToken = default)
+    {
+        Revocation?.Start();
+        return App.RunAsync(cancellationToken);
+    }
 
     public async ValueTask DisposeAsync()
     {
         await App.DisposeAsync().ConfigureAwait(false);
+        Revocation?.Dispose();
+        Introspector?.Dispose();
         Keys.Dispose();
         _loader.Dispose();
     }

@@ -1,7 +1,9 @@
 using EdgeVerifier.Configuration;
 using EdgeVerifier.Diagnostics;
+using EdgeVerifier.Introspection;
 using EdgeVerifier.Keys;
 using EdgeVerifier.Keys.Remote;
+using EdgeVerifier.Revocation;
 using EdgeVerifier.Tokens;
 using ZiggyCreatures.Caching.Fusion;
 
@@ -29,11 +31,117 @@ public static class VerifierFactory
                 TimeSpan.FromSeconds(o.ClockSkewSeconds),
                 o.RequireExpiration,
                 o.RequiredClaims,
-                o.ClaimHeaders)
-            {
-                CaptureJti = o.OneTimeTokens,
-            },
+                o.ClaimHeaders,
+                o.Policy.RequiredScopes,
+                string.IsNullOrEmpty(o.Policy.PathScopeClaim) ? null : o.Policy.PathScopeClaim,
+                readJti: RevocationConfigured(o) || o.OneTimeTokens),
         };
+    }
+
+    public static bool RevocationConfigured(VerifierOptions o) => o.Revocation.Url is not null || o.Revocation.Path is not null;
+
+    /// <summary>
+    /// The introspection client for opaque tokens, or null when no endpoint is configured (then
+    /// such tokens are refused as malformed). Null and a one-line reason when a setting is unusable.
+    /// </summary>
+    public static TokenIntrospector? CreateIntrospector(VerifierOptions o, ClaimsPolicy claims, TimeProvider time, ILoggerFactory loggers, out string? error)
+    {
+        error = null;
+        var options = o.Introspection;
+        if (options.Endpoints.Length == 0)
+        {
+            return null;
+        }
+
+        HashSet<string>? subjects = null;
+        if (options.Subjects.Length > 0 || options.SubjectsFile is not null)
+        {
+            subjects = new HashSet<string>(options.Subjects, StringComparer.Ordinal);
+            if (options.SubjectsFile is { } file)
+            {
+                try
+                {
+                    foreach (var line in File.ReadLines(file))
+                    {
+                        var subject = line.Trim();
+                        if (subject.Length > 0 && subject[0] != '#')
+                        {
+                            subjects.Add(subject);
+                        }
+                    }
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    error = $"Introspection:SubjectsFile: '{file}': {e.Message}";
+                    return null;
+                }
+            }
+        }
+
+        var tls = new KeySourceOptions[options.Endpoints.Length];
+        for (var i = 0; i < tls.Length; i++)
+        {
+            var endpoint = options.Endpoints[i];
+            tls[i] = new KeySourceOptions { Keys = endpoint.Url, CaFile = endpoint.CaFile, ClientCertificateFile = endpoint.ClientCertificateFile, ClientKeyFile = endpoint.ClientKeyFile };
+        }
+
+        var http = KeyHttpClients.Create(tls, Resilience(options), loggers, out var tlsError, "EdgeVerifier.Introspection.Http");
+        if (http is null)
+        {
+            error = "Introspection:Endpoints: " + tlsError;
+            return null;
+        }
+
+        var endpoints = new IntrospectionEndpoint[options.Endpoints.Length];
+        for (var i = 0; i < endpoints.Length; i++)
+        {
+            var endpoint = options.Endpoints[i];
+            endpoints[i] = new IntrospectionEndpoint(endpoint.Prefix!, new Uri(endpoint.Url!), IntrospectionEndpoint.ClientAuthentication(endpoint), http.Get(i));
+        }
+
+        return new TokenIntrospector(endpoints, claims, options, subjects, time, loggers.CreateLogger("EdgeVerifier.Introspection"), http);
+    }
+
+    /// <summary>Introspection's timing settings in the shape <see cref="KeyHttpClients"/> takes.</summary>
+    private static RemoteKeyOptions Resilience(IntrospectionOptions o) => new()
+    {
+        AttemptTimeoutMs = o.AttemptTimeoutMs,
+        TotalTimeoutMs = o.TotalTimeoutMs,
+        MaxRetries = o.MaxRetries,
+        RetryDelayMs = o.RetryDelayMs,
+        BreakerFailureRatio = o.BreakerFailureRatio,
+        BreakerMinimumThroughput = o.BreakerMinimumThroughput,
+        BreakerSamplingSeconds = o.BreakerSamplingSeconds,
+        BreakerBreakSeconds = o.BreakerBreakSeconds,
+        AllowHttp = o.AllowHttp,
+    };
+
+    /// <summary>The revocation list (not started), or null when none is configured; null and a reason when unusable.</summary>
+    public static RevocationList? CreateRevocation(VerifierOptions o, TimeProvider time, ILoggerFactory loggers, out string? error)
+    {
+        error = null;
+        var options = o.Revocation;
+        var logger = loggers.CreateLogger("EdgeVerifier.Revocation");
+        if (options.Path is { } path)
+        {
+            return new RevocationList(null, path, null, null, options, time, logger);
+        }
+
+        if (options.Url is not { } url)
+        {
+            return null;
+        }
+
+        var tls = new KeySourceOptions { Keys = url, CaFile = options.CaFile, ClientCertificateFile = options.ClientCertificateFile, ClientKeyFile = options.ClientKeyFile };
+        var http = KeyHttpClients.Create([tls], o.Remote, loggers, out var tlsError, "EdgeVerifier.Revocation.Http");
+        if (http is null)
+        {
+            error = "Revocation: " + tlsError;
+            return null;
+        }
+
+        var fetcher = new KeyFetcher(http.Get(0), o.Remote, logger, RevocationList.MaxDocumentBytes, "application/json", logFailures: false);
+        return new RevocationList(new Uri(url), null, fetcher, http, options, time, logger);
     }
 
     /// <summary>

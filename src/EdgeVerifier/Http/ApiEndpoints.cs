@@ -1,4 +1,5 @@
 using System.Text.Json;
+using EdgeVerifier.Policy;
 using EdgeVerifier.Tokens;
 
 namespace EdgeVerifier.Http;
@@ -18,7 +19,12 @@ internal static class ApiEndpoints
                 return;
             }
 
-            var result = await state.Verifier.VerifyAsync(token.Value, includePayload: true, context.RequestAborted).ConfigureAwait(false);
+            // The same pipeline as /verify: revocation and the access policy apply (the path scope against
+            // X-Forwarded-Uri / X-Original-URI when the caller sends one).
+            var pipeline = state.Pipeline;
+            var target = pipeline.Policy.NeedsTarget ? ForwardedTarget.From(context.Request.Headers) : default;
+            var verified = await pipeline.VerifyAsync(token.Value, includePayload: true, context.RequestAborted).ConfigureAwait(false);
+            var result = pipeline.Authorize(verified, target);
             if (!result.IsValid)
             {
                 Diagnostics.Log.TokenRefused(state.Logger, result.Error.Code(), result.Kid);
@@ -71,7 +77,15 @@ internal static class ApiEndpoints
             WriteOptional(json, "sub", token.Subject);
             WriteOptional(json, "iss", token.Issuer);
             WriteOptional(json, "kid", token.Kid);
-            json.WriteString("alg", token.Algorithm.Name());
+            if (token.Introspected)
+            {
+                json.WriteBoolean("introspected", true);
+            }
+            else
+            {
+                json.WriteString("alg", token.Algorithm.Name());
+            }
+
             if (double.IsFinite(token.ExpiresAt))
             {
                 json.WriteNumber("exp", token.ExpiresAt);

@@ -6,6 +6,8 @@ namespace EdgeVerifier.Http;
 /// <summary>
 /// Refusals: status, <c>WWW-Authenticate</c> (RFC 6750 §3) and the JSON body
 /// <c>{"error":…,"message":…,"requestId":…}</c>, pre-encoded per code at start-up.
+/// A 403 carries <c>Bearer error="insufficient_scope"</c> and, when scopes are required, the
+/// <c>scope</c> attribute listing them (RFC 6750 §3.1).
 /// </summary>
 internal sealed class ErrorResponses
 {
@@ -14,7 +16,9 @@ internal sealed class ErrorResponses
     private readonly string _retryAfter;
     private static readonly byte[] BodySuffix = "\"}"u8.ToArray();
 
-    public ErrorResponses(int retryAfterSeconds)
+    /// <param name="retryAfterSeconds"><c>Retry-After</c> on 503 answers.</param>
+    /// <param name="requiredScopes">The configured required scopes (space-separated), for the 403 challenge; null when none.</param>
+    public ErrorResponses(int retryAfterSeconds, string? requiredScopes = null)
     {
         _retryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         _bodyPrefix = new byte[VerifyErrors.Count][];
@@ -24,10 +28,15 @@ internal sealed class ErrorResponses
             var error = (VerifyError)i;
             _bodyPrefix[i] = Encoding.UTF8.GetBytes($"{{\"error\":\"{error.Code()}\",\"message\":\"{error.Message()}\",\"requestId\":\"");
 
-            // RFC 6750 §3.1: a request without credentials gets a bare challenge.
+            // RFC 6750 §3.1: a request without credentials gets a bare challenge; a good token without the
+            // needed rights gets insufficient_scope (403) naming the scopes it lacks.
             _challenge[i] = error == VerifyError.MissingToken
                 ? "Bearer"
-                : $"Bearer error=\"invalid_token\", error_description=\"{error.Message()}\"";
+                : error == VerifyError.InsufficientScope && !string.IsNullOrEmpty(requiredScopes)
+                    ? $"Bearer error=\"insufficient_scope\", scope=\"{requiredScopes}\", error_description=\"{error.Message()}\""
+                    : error.HttpStatus() == StatusCodes.Status403Forbidden
+                        ? $"Bearer error=\"insufficient_scope\", error_description=\"{error.Message()}\""
+                        : $"Bearer error=\"invalid_token\", error_description=\"{error.Message()}\"";
         }
     }
 
@@ -37,7 +46,7 @@ internal sealed class ErrorResponses
         var response = context.Response;
         response.StatusCode = error.HttpStatus();
         response.Headers.CacheControl = "no-store";
-        if (response.StatusCode == StatusCodes.Status401Unauthorized)
+        if (response.StatusCode is StatusCodes.Status401Unauthorized or StatusCodes.Status403Forbidden)
         {
             response.Headers.WWWAuthenticate = _challenge[(int)error];
         }

@@ -1,16 +1,19 @@
 using EdgeVerifier.Diagnostics;
 using EdgeVerifier.Replay;
+using EdgeVerifier.Policy;
 using EdgeVerifier.Tokens;
 
 namespace EdgeVerifier.Http;
 
 /// <summary>What every handler needs, built once at start-up.</summary>
-internal sealed class EndpointState(TokenVerifier verifier, ErrorResponses errors, TimeProvider time, ILogger logger, ReplayGuard? replay = null)
+internal sealed class EndpointState(VerificationPipeline pipeline, ErrorResponses errors, TimeProvider time, ILogger logger, ReplayGuard? replay = null)
 {
+    public VerificationPipeline Pipeline { get; } = pipeline;
+
     /// <summary>DPoP and one-time tokens; null when both are switched off.</summary>
     public ReplayGuard? Replay { get; } = replay;
 
-    public TokenVerifier Verifier { get; } = verifier;
+    public TokenVerifier Verifier => Pipeline.Jwt;
 
     public ErrorResponses Errors { get; } = errors;
 
@@ -33,17 +36,24 @@ internal static class ForwardAuthEndpoint
         var requestId = RequestIds.Apply(context);
         try
         {
-            var verifier = state.Verifier;
-            var error = CredentialExtractor.FromAuthorization(context.Request.Headers.Authorization, verifier.Policy.MaxTokenLength, out var token, out var scheme);
-            if (error != VerifyError.None)
+            var pipeline = state.Pipeline;
+            var policy = pipeline.Policy;
+            var target = policy.NeedsTarget ? ForwardedTarget.From(context.Request.Headers) : default;
+            if (policy.PublicPaths.Length > 0 && policy.IsPublic(target.Path))
             {
-                return Refuse(context, state, VerifyResult.Fail(error), requestId);
+                return Public(context, state, target);
             }
 
-            var pending = verifier.VerifyAsync(token, includePayload: false, context.RequestAborted);
+            var error = Extract(context, pipeline, target, out var token, out var scheme);
+            if (error != VerifyError.None)
+            {
+                return Refuse(context, state, VerifyResult.Fail(error), requestId, target);
+            }
+
+            var pending = pipeline.VerifyAsync(token, includePayload: false, context.RequestAborted);
             return pending.IsCompletedSuccessfully
-                ? Respond(context, state, pending.Result, token, scheme, requestId)
-                : AwaitThenRespond(context, state, pending, token, scheme, requestId);
+                ? Respond(context, state, pipeline.Authorize(pending.Result, target), token, scheme, requestId, target)
+                : AwaitThenRespond(context, state, pending, token, scheme, requestId, target);
         }
         catch (Exception e)
         {
@@ -51,12 +61,52 @@ internal static class ForwardAuthEndpoint
         }
     }
 
-    private static async Task AwaitThenRespond(HttpContext context, EndpointState state, ValueTask<VerifyResult> pending, ReadOnlyMemory<char> accessToken, AuthScheme scheme, string requestId)
+    /// <summary>
+    /// DESIGN.md step 1: the Authorization header, or (opt-in) the query parameter of the forwarded
+    /// target — or of this request when no target was forwarded. Both at once is two credentials
+    /// (RFC 6750 §2: one method per request).
+    /// </summary>
+    internal static VerifyError Extract(HttpContext context, VerificationPipeline pipeline, in ForwardedTarget target, out ReadOnlyMemory<char> token, out AuthScheme scheme)
+    {
+        var max = pipeline.MaxTokenLength;
+        var error = CredentialExtractor.FromAuthorization(context.Request.Headers.Authorization, max, out token, out scheme);
+        var policy = pipeline.Policy;
+        if (policy.QueryParameter is null)
+        {
+            return error;
+        }
+
+        var query = target.Raw ?? (target.Ambiguous ? null : context.Request.QueryString.Value);
+        var fromQuery = policy.FromQuery(query, max, out var queryToken);
+        if (fromQuery == VerifyError.MissingToken)
+        {
+            return error;
+        }
+
+        if (error != VerifyError.MissingToken)
+        {
+            token = default;
+            return VerifyError.MultipleTokens;
+        }
+
+        token = queryToken;
+        return fromQuery;
+    }
+
+    private static Task Public(HttpContext context, EndpointState state, in ForwardedTarget target)
+    {
+        Log.PublicPath(state.Logger, target.Path!);
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.Headers.CacheControl = "no-store";
+        return Task.CompletedTask;
+    }
+
+    private static async Task AwaitThenRespond(HttpContext context, EndpointState state, ValueTask<VerifyResult> pending, ReadOnlyMemory<char> accessToken, AuthScheme scheme, string requestId, ForwardedTarget target)
     {
         VerifyResult result;
         try
         {
-            result = await pending.ConfigureAwait(false);
+            result = state.Pipeline.Authorize(await pending.ConfigureAwait(false), target);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -68,16 +118,17 @@ internal static class ForwardAuthEndpoint
             return;
         }
 
-        await Respond(context, state, result, accessToken, scheme, requestId).ConfigureAwait(false);
+        await Respond(context, state, result, accessToken, scheme, requestId, target).ConfigureAwait(false);
     }
 
-    private static Task Respond(HttpContext context, EndpointState state, VerifyResult result, ReadOnlyMemory<char> accessToken, AuthScheme scheme, string requestId)
+    private static Task Respond(HttpContext context, EndpointState state, VerifyResult result, ReadOnlyMemory<char> accessToken, AuthScheme scheme, string requestId, in ForwardedTarget target)
     {
         if (!result.IsValid)
         {
-            return scheme == AuthScheme.DPoP
+            // Under the DPoP scheme a 401 carries the DPoP challenge; a 403 keeps its scope challenge.
+            return scheme == AuthScheme.DPoP && result.Error.HttpStatus() == StatusCodes.Status401Unauthorized
                 ? RefuseDpop(context, state, result.Error, DpopFailure.None, requestId)
-                : Refuse(context, state, result, requestId);
+                : Refuse(context, state, result, requestId, target);
         }
 
         var token = result.Token!;
@@ -90,7 +141,7 @@ internal static class ForwardAuthEndpoint
             {
                 return guard.Failure != DpopFailure.None || guard.Error == VerifyError.DpopRequired || scheme == AuthScheme.DPoP
                     ? RefuseDpop(context, state, guard.Error, guard.Failure, requestId)
-                    : Refuse(context, state, VerifyResult.Fail(guard.Error, token.Kid), requestId);
+                    : Refuse(context, state, VerifyResult.Fail(guard.Error, token.Kid), requestId, target);
             }
         }
 
@@ -123,15 +174,20 @@ internal static class ForwardAuthEndpoint
         return Task.CompletedTask;
     }
 
-    internal static Task Refuse(HttpContext context, EndpointState state, VerifyResult result, string requestId)
+    internal static Task Refuse(HttpContext context, EndpointState state, VerifyResult result, string requestId, in ForwardedTarget target = default)
     {
-        if (result.Error == VerifyError.KeySourceUnavailable)
+        switch (result.Error)
         {
-            Log.KeySourceUnavailable(state.Logger, result.Kid);
-        }
-        else
-        {
-            Log.TokenRefused(state.Logger, result.Error.Code(), result.Kid);
+            case VerifyError.KeySourceUnavailable:
+                Log.KeySourceUnavailable(state.Logger, result.Kid);
+                break;
+            case VerifyError.PathNotAllowed when state.Logger.IsEnabled(LogLevel.Debug):
+                // The target may carry the token in its query: only the masked form is logged.
+                Log.PathRefused(state.Logger, target.Raw is null ? "(none)" : RequestPath.Mask(target.Raw, state.Pipeline.Policy.QueryParameter), target.Ambiguous);
+                break;
+            default:
+                Log.TokenRefused(state.Logger, result.Error.Code(), result.Kid);
+                break;
         }
 
         return state.Errors.WriteAsync(context, result.Error, requestId);

@@ -11,18 +11,35 @@ public sealed class ClaimsPolicy
     /// <summary>Required claims are tracked in a bit mask.</summary>
     public const int MaxRequiredClaims = 32;
 
+    /// <summary>Required scopes are tracked in a bit mask too.</summary>
+    public const int MaxRequiredScopes = 32;
+
     public ClaimsPolicy(
         IReadOnlyList<string> issuers,
         IReadOnlyList<string> audiences,
         TimeSpan clockSkew,
         bool requireExpiration = true,
         IReadOnlyList<string>? requiredClaims = null,
-        IReadOnlyDictionary<string, string>? claimHeaders = null)
+        IReadOnlyDictionary<string, string>? claimHeaders = null,
+        IReadOnlyList<string>? requiredScopes = null,
+        string? pathScopeClaim = null,
+        bool readJti = false)
     {
         if ((requiredClaims?.Count ?? 0) > MaxRequiredClaims)
         {
             throw new ArgumentException($"at most {MaxRequiredClaims} required claims", nameof(requiredClaims));
         }
+
+        if ((requiredScopes?.Count ?? 0) > MaxRequiredScopes)
+        {
+            throw new ArgumentException($"at most {MaxRequiredScopes} required scopes", nameof(requiredScopes));
+        }
+
+        Scopes = Encode(requiredScopes ?? []);
+        ScopeNames = [.. requiredScopes ?? []];
+        PathScopeClaim = pathScopeClaim is null ? null : Encoding.UTF8.GetBytes(pathScopeClaim);
+        PathScopeClaimName = pathScopeClaim;
+        ReadJti = readJti;
 
         IssuerStrings = [.. issuers];
         Issuers = Encode(issuers);
@@ -57,8 +74,6 @@ public sealed class ClaimsPolicy
 
     public double ClockSkewSeconds { get; }
 
-    /// <summary>Keep the token's <c>jti</c> (one-time tokens need it); otherwise it is not copied out, which saves an allocation per token.</summary>
-    public bool CaptureJti { get; init; }
 
     public bool RequireExpiration { get; }
 
@@ -70,6 +85,26 @@ public sealed class ClaimsPolicy
     public byte[][] HeaderClaims { get; }
 
     public string[] HeaderNames { get; }
+
+    /// <summary>
+    /// Scopes a token must hold (DESIGN.md step 7), matched in <c>scope</c> (space-separated) and
+    /// <c>scp</c> (array or space-separated); the reader reports which were found as a bit mask.
+    /// Empty: scope claims are not read.
+    /// </summary>
+    public byte[][] Scopes { get; }
+
+    public string[] ScopeNames { get; }
+
+    /// <summary>Bit mask with one bit per required scope: what a token must present.</summary>
+    public uint AllScopes => Scopes.Length == 32 ? uint.MaxValue : (1u << Scopes.Length) - 1;
+
+    /// <summary>The claim that limits a token to a URL path prefix, or null (not read).</summary>
+    public byte[]? PathScopeClaim { get; }
+
+    public string? PathScopeClaimName { get; }
+
+    /// <summary>Keep <c>jti</c> in the result (for the revocation list); off, it is not copied.</summary>
+    public bool ReadJti { get; }
 
     private static byte[][] Encode(IReadOnlyList<string> values)
     {

@@ -6,7 +6,6 @@ namespace EdgeVerifier.Tokens;
 public struct ClaimSet
 {
     public string? Subject;
-    public string? Jti;
 
     /// <summary>RFC 9449 §6.1: <c>cnf.jkt</c>, the thumbprint of the key a DPoP-bound token is bound to.</summary>
     public string? Jkt;
@@ -16,6 +15,15 @@ public struct ClaimSet
     /// <summary>The later of <c>nbf</c> and <c>iat</c>, or NaN: the token is not valid before it (less the skew).</summary>
     public double NotBefore;
     public string?[]? HeaderValues;
+
+    /// <summary>The token's <c>jti</c>, when the policy asks for it.</summary>
+    public string? Jti;
+
+    /// <summary>Which of <see cref="ClaimsPolicy.Scopes"/> the token holds, one bit each.</summary>
+    public uint Scopes;
+
+    /// <summary>The path-scope claim's value, when configured and present.</summary>
+    public string? PathScope;
 }
 
 /// <summary>
@@ -24,7 +32,10 @@ public struct ClaimSet
 /// </summary>
 public static class ClaimsReader
 {
-    private const int Exp = 1, Nbf = 2, Iat = 4, Iss = 8, Aud = 16, Sub = 32, Jti = 64, Cnf = 128;
+    private const int Exp = 1, Nbf = 2, Iat = 4, Iss = 8, Aud = 16, Sub = 32, Jti = 64, Cnf = 128, Scope = 256, Scp = 512, PathScope = 1024;
+
+    /// <summary>Scope strings up to this many UTF-8 bytes are unescaped on the stack.</summary>
+    private const int ScopeStackLimit = 1024;
 
     public static VerifyError Read(ReadOnlySpan<byte> json, ClaimsPolicy policy, double now, out ClaimSet claims)
     {
@@ -87,6 +98,11 @@ public static class ClaimsReader
                 }
 
                 var claim = Registered(ref reader);
+                if (claim == 0 && policy.PathScopeClaim is { } pathClaim && reader.ValueTextEquals(pathClaim))
+                {
+                    claim = PathScope;
+                }
+
                 if (!reader.Read())
                 {
                     return VerifyError.MalformedToken;
@@ -166,7 +182,7 @@ public static class ClaimsReader
                             return VerifyError.MalformedToken;
                         }
 
-                        if (policy.CaptureJti)
+                        if (policy.ReadJti)
                         {
                             claims.Jti = reader.GetString();
                         }
@@ -178,6 +194,38 @@ public static class ClaimsReader
                             return VerifyError.MalformedToken;
                         }
 
+                        break;
+                    case Scope or Scp when policy.Scopes.Length > 0:
+                        // RFC 9068 §2.2.3: scope is a space-separated string; scp (common in IdPs) an array or a string.
+                        if (reader.TokenType == JsonTokenType.String)
+                        {
+                            claims.Scopes |= MatchScopes(ref reader, policy.Scopes);
+                        }
+                        else if (claim == Scp && reader.TokenType == JsonTokenType.StartArray)
+                        {
+                            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                            {
+                                if (reader.TokenType != JsonTokenType.String)
+                                {
+                                    return VerifyError.MalformedToken;
+                                }
+
+                                claims.Scopes |= MatchScopes(ref reader, policy.Scopes);
+                            }
+                        }
+                        else
+                        {
+                            return VerifyError.MalformedToken;
+                        }
+
+                        break;
+                    case PathScope:
+                        if (reader.TokenType != JsonTokenType.String)
+                        {
+                            return VerifyError.MalformedToken;
+                        }
+
+                        claims.PathScope = reader.GetString();
                         break;
                     default:
                         reader.Skip();
@@ -300,7 +348,67 @@ public static class ClaimsReader
         : reader.ValueTextEquals("sub"u8) ? Sub
         : reader.ValueTextEquals("jti"u8) ? Jti
         : reader.ValueTextEquals("cnf"u8) ? Cnf
+        : reader.ValueTextEquals("scope"u8) ? Scope
+        : reader.ValueTextEquals("scp"u8) ? Scp
         : 0;
+
+    /// <summary>
+    /// The required scopes named in the current string token (space-separated scope-tokens,
+    /// RFC 6749 §3.3), as a bit mask. Unescaped on the stack when short; no allocation.
+    /// </summary>
+    private static uint MatchScopes(ref Utf8JsonReader reader, byte[][] required)
+    {
+        if (!reader.ValueIsEscaped && !reader.HasValueSequence)
+        {
+            return MatchScopes(reader.ValueSpan, required);
+        }
+
+        var length = reader.HasValueSequence ? (int)reader.ValueSequence.Length : reader.ValueSpan.Length;
+        byte[]? rented = null;
+        var buffer = length <= ScopeStackLimit ? stackalloc byte[ScopeStackLimit] : (rented = System.Buffers.ArrayPool<byte>.Shared.Rent(length));
+        try
+        {
+            var written = reader.CopyString(buffer);
+            return MatchScopes(buffer[..written], required);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
+    /// <summary>The required scopes among the space-separated scope-tokens of <paramref name="text"/> (off the hot path).</summary>
+    public static uint MatchScopes(string text, byte[][] required) =>
+        required.Length == 0 ? 0 : MatchScopes(System.Text.Encoding.UTF8.GetBytes(text), required);
+
+    /// <summary>The required scopes among the space-separated scope-tokens of <paramref name="text"/>.</summary>
+    public static uint MatchScopes(ReadOnlySpan<byte> text, byte[][] required)
+    {
+        var found = 0u;
+        while (!text.IsEmpty)
+        {
+            var space = text.IndexOf((byte)' ');
+            var item = space < 0 ? text : text[..space];
+            text = space < 0 ? default : text[(space + 1)..];
+            if (item.IsEmpty)
+            {
+                continue;
+            }
+
+            for (var i = 0; i < required.Length; i++)
+            {
+                if (item.SequenceEqual(required[i]))
+                {
+                    found |= 1u << i;
+                }
+            }
+        }
+
+        return found;
+    }
 
     private static bool ReadNumericDate(ref Utf8JsonReader reader, out double value)
     {
@@ -311,7 +419,7 @@ public static class ClaimsReader
     }
 
     /// <summary>Text of a scalar claim for a header; arrays of strings join with commas; objects give null.</summary>
-    private static string? ClaimText(ref Utf8JsonReader reader)
+    internal static string? ClaimText(ref Utf8JsonReader reader)
     {
         switch (reader.TokenType)
         {

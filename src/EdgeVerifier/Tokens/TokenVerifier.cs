@@ -264,6 +264,8 @@ public sealed class TokenVerifier
                 NotBefore = claims.NotBefore,
                 HeaderValues = claims.HeaderValues,
                 Payload = includePayload ? json.ToArray() : null,
+                Scopes = claims.Scopes,
+                PathScope = claims.PathScope,
             };
             if (_cache is not null && !includePayload)
             {

@@ -30,6 +30,13 @@ public enum VerifyError : byte
     DpopRequired,
     Replayed,
     ReplayStoreFull,
+    InsufficientScope,
+    PathNotAllowed,
+    InactiveToken,
+    IntrospectionUnavailable,
+    Revoked,
+    RevocationListStale,
+    UnknownSubject,
 }
 
 /// <summary>Stable codes, HTTP statuses and human messages for <see cref="VerifyError"/>.</summary>
@@ -61,6 +68,13 @@ public static class VerifyErrors
         "dpop_required",
         "replayed",
         "replay_store_full",
+        "insufficient_scope",
+        "path_not_allowed",
+        "inactive_token",
+        "introspection_unavailable",
+        "revoked",
+        "revocation_list_stale",
+        "unknown_subject",
     ];
 
     private static readonly string[] Messages =
@@ -89,6 +103,13 @@ public static class VerifyErrors
         "the token is DPoP-bound: present it with Authorization: DPoP and a DPoP proof",
         "the token was already used",
         "the replay store is full; retry later",
+        "the token lacks a required scope",
+        "the token's path scope does not cover the requested path",
+        "the introspection endpoint reports the token inactive",
+        "the introspection endpoint cannot answer right now",
+        "the token has been revoked",
+        "the revocation list is too old to be trusted; retry later",
+        "the token's subject is not a known subject",
     ];
 
     static VerifyErrors()
@@ -109,7 +130,9 @@ public static class VerifyErrors
     public static int HttpStatus(this VerifyError error) => error switch
     {
         VerifyError.None => 200,
-        VerifyError.KeySourceUnavailable or VerifyError.InternalError or VerifyError.ReplayStoreFull => 503,
+        VerifyError.KeySourceUnavailable or VerifyError.InternalError or VerifyError.ReplayStoreFull
+            or VerifyError.IntrospectionUnavailable or VerifyError.RevocationListStale => 503,
+        VerifyError.InsufficientScope or VerifyError.PathNotAllowed => 403,
         _ => 401,
     };
 

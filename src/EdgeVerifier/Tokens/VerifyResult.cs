@@ -11,8 +11,6 @@ public sealed class VerifiedToken
 
     public SigningAlgorithm Algorithm { get; init; }
 
-    /// <summary>The token's <c>jti</c>, when present.</summary>
-    public string? Jti { get; init; }
 
     /// <summary>RFC 9449 <c>cnf.jkt</c>: set when the token is DPoP-bound.</summary>
     public string? ConfirmationThumbprint { get; init; }
@@ -26,8 +24,66 @@ public sealed class VerifiedToken
     /// <summary>Values for <see cref="ClaimsPolicy.HeaderNames"/>, by index; null when none are configured.</summary>
     public string?[]? HeaderValues { get; init; }
 
-    /// <summary>The decoded payload JSON, only when asked for (<c>/v1/verify</c>).</summary>
-    public byte[]? Payload { get; init; }
+    /// <summary>
+    /// The decoded payload JSON, only when asked for (<c>/v1/verify</c>); for an introspected token
+    /// the introspection response, always (it is cached with the result).
+    /// </summary>
+    public byte[]? Payload
+    {
+        get => _extra?.Payload;
+        init
+        {
+            if (value is not null)
+            {
+                Extra().Payload = value;
+            }
+        }
+    }
+
+    /// <summary>The token's <c>jti</c> when the revocation list needs it; else null.</summary>
+    public string? Jti
+    {
+        get => _extra?.Jti;
+        init
+        {
+            if (value is not null)
+            {
+                Extra().Jti = value;
+            }
+        }
+    }
+
+    /// <summary>The path prefix the token is limited to (the configured path-scope claim), or null.</summary>
+    public string? PathScope
+    {
+        get => _extra?.PathScope;
+        init
+        {
+            if (value is not null)
+            {
+                Extra().PathScope = value;
+            }
+        }
+    }
+
+    /// <summary>Which of the required scopes (<see cref="ClaimsPolicy.ScopeNames"/>) the token holds, one bit each.</summary>
+    public uint Scopes { get; init; }
+
+    /// <summary>An opaque token answered by an introspection endpoint (RFC 7662), not a JWT.</summary>
+    public bool Introspected { get; init; }
+
+    // The rarely present values live in a second object allocated only when one is set, so the
+    // common result (no payload, no revocation list, no path scope) stays as small as before.
+    private ExtraValues? _extra;
+
+    private ExtraValues Extra() => _extra ??= new ExtraValues();
+
+    private sealed class ExtraValues
+    {
+        public byte[]? Payload;
+        public string? Jti;
+        public string? PathScope;
+    }
 }
 
 /// <summary>The answer for one credential: an error code, or the verified token.</summary>

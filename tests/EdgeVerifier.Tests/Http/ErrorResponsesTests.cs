@@ -47,7 +47,13 @@ public sealed class ErrorResponsesTests
         Assert.Equal(code, json.RootElement.GetProperty("error").GetString());
         Assert.Equal(error.Message(), json.RootElement.GetProperty("message").GetString());
         Assert.Equal("rid-1", json.RootElement.GetProperty("requestId").GetString());
-        if (response.StatusCode == 401)
+        if (response.StatusCode == 403)
+        {
+            // RFC 6750 §3.1: a good token without the rights asked for.
+            Assert.StartsWith("Bearer error=\"insufficient_scope\"", response.Headers.WWWAuthenticate.ToString(), StringComparison.Ordinal);
+            Assert.Equal(0, response.Headers.RetryAfter.Count);
+        }
+        else if (response.StatusCode == 401)
         {
             var challenge = response.Headers.WWWAuthenticate.ToString();
             if (error == VerifyError.MissingToken)
@@ -77,6 +83,34 @@ public sealed class ErrorResponsesTests
         Assert.Equal(401, context.Response.StatusCode);
         Assert.Equal(1, context.Response.Headers.WWWAuthenticate.Count);
         Assert.Empty(body);
+    }
+
+    [Fact]
+    public async Task WriteAsync_InsufficientScopeWithRequiredScopes_403ChallengeNamesTheScopes()
+    {
+        var context = new DefaultHttpContext();
+        context.Response.Body = new MemoryStream();
+
+        await new ErrorResponses(retryAfterSeconds: 9, requiredScopes: "video:read edge").WriteAsync(context, VerifyError.InsufficientScope, "rid-1");
+
+        Assert.Equal(403, context.Response.StatusCode);
+        Assert.Equal(
+            "Bearer error=\"insufficient_scope\", scope=\"video:read edge\", error_description=\"the token lacks a required scope\"",
+            context.Response.Headers.WWWAuthenticate.ToString());
+    }
+
+    [Fact]
+    public async Task WriteAsync_PathNotAllowed_403InsufficientScopeWithoutScopeAttribute()
+    {
+        var context = new DefaultHttpContext();
+        context.Response.Body = new MemoryStream();
+
+        await new ErrorResponses(retryAfterSeconds: 9, requiredScopes: "video:read").WriteAsync(context, VerifyError.PathNotAllowed, "rid-1");
+
+        Assert.Equal(403, context.Response.StatusCode);
+        var challenge = context.Response.Headers.WWWAuthenticate.ToString();
+        Assert.StartsWith("Bearer error=\"insufficient_scope\"", challenge, StringComparison.Ordinal);
+        Assert.DoesNotContain("scope=", challenge.Replace("insufficient_scope", "", StringComparison.Ordinal), StringComparison.Ordinal);
     }
 
     [Fact]

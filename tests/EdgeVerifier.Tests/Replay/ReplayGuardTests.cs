@@ -53,7 +53,7 @@ public sealed class ReplayGuardTests : IDisposable
     private GuardResult CheckDpop(ReplayGuard guard, string token, DpopProof proof, string method = "GET", string? url = Url) =>
         guard.Check(Verified(DpopTokens.Thumbprint(DpopTokens.ClientKey)), AuthScheme.DPoP, token, new StringValues(proof.Sign()), method, url);
 
-    private int SkewWarnings => _log.Entries.Count(e => e.Id.Id == 42);
+    private int SkewWarnings => _log.Entries.Count(e => e.Id.Id == 72);
 
     [Fact]
     public void Check_ValidProofBoundToItsKey_Ok()
@@ -175,7 +175,7 @@ public sealed class ReplayGuardTests : IDisposable
         Assert.Equal(warns ? 1 : 0, SkewWarnings);
         if (warns)
         {
-            var entry = Assert.Single(_log.Entries, e => e.Id.Id == 42);
+            var entry = Assert.Single(_log.Entries, e => e.Id.Id == 72);
             Assert.Equal(LogLevel.Warning, entry.Level);
             Assert.Contains($"{skew}.0 s", entry.Message, StringComparison.Ordinal);
             Assert.True(metrics.Total("edgeverifier.dpop.clock_skew_warnings") >= 1);
@@ -304,7 +304,7 @@ public sealed class ReplayGuardTests : IDisposable
 
         Assert.Equal(new GuardResult(VerifyError.ReplayStoreFull, DpopFailure.None), result);
         Assert.True(guard.RecentlyFull);
-        Assert.Contains(_log.Entries, e => e.Id.Id == 41 && e.Level == LogLevel.Error);
+        Assert.Contains(_log.Entries, e => e.Id.Id == 71 && e.Level == LogLevel.Error);
         Assert.True(metrics.Total("edgeverifier.replay.ring_full") >= 1);
         _time.Advance(TimeSpan.FromSeconds(9));
         Assert.True(guard.RecentlyFull);
@@ -319,7 +319,7 @@ public sealed class ReplayGuardTests : IDisposable
 
         Guard(ring: NonceRing.Open(_dir.File("bad.ring"), 1024, Now));
 
-        var entry = Assert.Single(_log.Entries, e => e.Id.Id == 40);
+        var entry = Assert.Single(_log.Entries, e => e.Id.Id == 70);
         Assert.Equal(LogLevel.Warning, entry.Level);
         Assert.Contains("truncated (10 bytes)", entry.Message, StringComparison.Ordinal);
         Assert.Contains(Now.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture), entry.Message, StringComparison.Ordinal);
@@ -332,6 +332,6 @@ public sealed class ReplayGuardTests : IDisposable
 
         Guard(ring: NonceRing.Open(_dir.File("ok.ring"), 1024, Now));
 
-        Assert.DoesNotContain(_log.Entries, e => e.Id.Id == 40);
+        Assert.DoesNotContain(_log.Entries, e => e.Id.Id == 70);
     }
 }

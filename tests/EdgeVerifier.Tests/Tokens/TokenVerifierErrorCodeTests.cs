@@ -53,6 +53,13 @@ public sealed class TokenVerifierErrorCodeTests
             [VerifyError.BadAudience] = "bad_audience",
             [VerifyError.MissingClaim] = "missing_claim",
             [VerifyError.KeySourceUnavailable] = "key_source_unavailable",
+            [VerifyError.InsufficientScope] = "insufficient_scope",
+            [VerifyError.PathNotAllowed] = "path_not_allowed",
+            [VerifyError.InactiveToken] = "inactive_token",
+            [VerifyError.IntrospectionUnavailable] = "introspection_unavailable",
+            [VerifyError.Revoked] = "revoked",
+            [VerifyError.RevocationListStale] = "revocation_list_stale",
+            [VerifyError.UnknownSubject] = "unknown_subject",
         };
 
         foreach (var (error, code) in expected)
@@ -61,7 +68,13 @@ public sealed class TokenVerifierErrorCodeTests
             Assert.True(VerifyErrors.TryParse(code, out var parsed));
             Assert.Equal(error, parsed);
             Assert.False(string.IsNullOrEmpty(error.Message()));
-            Assert.Equal(error == VerifyError.KeySourceUnavailable ? 503 : 401, error.HttpStatus());
+            var status = error switch
+            {
+                VerifyError.KeySourceUnavailable or VerifyError.IntrospectionUnavailable or VerifyError.RevocationListStale => 503,
+                VerifyError.InsufficientScope or VerifyError.PathNotAllowed => 403,
+                _ => 401,
+            };
+            Assert.Equal(status, error.HttpStatus());
         }
     }
 

@@ -23,13 +23,20 @@ public readonly record struct FetchResult(FetchStatus Status, byte[]? Body, Time
 /// <summary>
 /// GETs key documents through the resilient <see cref="HttpClient"/> (timeouts, retries,
 /// per-host circuit breaker) with <c>If-None-Match</c>, a size cap, and errors as values.
+/// The revocation list is fetched the same way, with its own cap, <c>Accept</c> and logging.
 /// </summary>
-public sealed class KeyFetcher(HttpClient client, RemoteKeyOptions options, ILogger logger)
+/// <param name="client">The resilient client.</param>
+/// <param name="options">Freshness clamps for <c>Cache-Control</c>.</param>
+/// <param name="logger">Where failures are logged (event 20), unless <paramref name="logFailures"/> is false.</param>
+/// <param name="maxBytes">Largest accepted body.</param>
+/// <param name="accept">The <c>Accept</c> header.</param>
+/// <param name="logFailures">False when the caller logs failures itself.</param>
+public sealed class KeyFetcher(HttpClient client, RemoteKeyOptions options, ILogger logger, int maxBytes = JwkReader.MaxDocumentBytes, string accept = "application/jwk-set+json, application/jwk+json, application/json", bool logFailures = true)
 {
     public async Task<FetchResult> GetAsync(Uri url, string? etag, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
-        request.Headers.Accept.ParseAdd("application/jwk-set+json, application/jwk+json, application/json");
+        request.Headers.Accept.ParseAdd(accept);
         if (etag is not null && EntityTagHeaderValue.TryParse(etag, out var tag))
         {
             request.Headers.IfNoneMatch.Add(tag);
@@ -53,14 +60,14 @@ public sealed class KeyFetcher(HttpClient client, RemoteKeyOptions options, ILog
                     return Failed(url, $"HTTP {(int)response.StatusCode}");
             }
 
-            if (response.Content.Headers.ContentLength > JwkReader.MaxDocumentBytes)
+            if (response.Content.Headers.ContentLength > maxBytes)
             {
-                return Failed(url, $"response larger than {JwkReader.MaxDocumentBytes} bytes");
+                return Failed(url, $"response larger than {maxBytes} bytes");
             }
 
-            var body = await ReadCappedAsync(response.Content, cancellationToken).ConfigureAwait(false);
+            var body = await ReadCappedAsync(response.Content, maxBytes, cancellationToken).ConfigureAwait(false);
             return body is null
-                ? Failed(url, $"response larger than {JwkReader.MaxDocumentBytes} bytes")
+                ? Failed(url, $"response larger than {maxBytes} bytes")
                 : new(FetchStatus.Ok, body, freshFor, swr, newTag, null);
         }
         catch (BrokenCircuitException)
@@ -83,11 +90,16 @@ public sealed class KeyFetcher(HttpClient client, RemoteKeyOptions options, ILog
 
     private FetchResult Failed(Uri url, string reason)
     {
-        Log.KeyFetchFailed(logger, url.GetLeftPart(UriPartial.Path), reason);
+        if (logFailures)
+        {
+            Log.KeyFetchFailed(logger, url.GetLeftPart(UriPartial.Path), reason);
+        }
+
         return FetchResult.Fail(reason);
     }
 
-    private static async Task<byte[]?> ReadCappedAsync(HttpContent content, CancellationToken cancellationToken)
+    /// <summary>The body, or null when it exceeds <paramref name="maxBytes"/> (read no further than that).</summary>
+    internal static async Task<byte[]?> ReadCappedAsync(HttpContent content, int maxBytes, CancellationToken cancellationToken)
     {
         var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         await using (stream.ConfigureAwait(false))
@@ -97,7 +109,7 @@ public sealed class KeyFetcher(HttpClient client, RemoteKeyOptions options, ILog
             int read;
             while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
             {
-                if (buffer.Length + read > JwkReader.MaxDocumentBytes)
+                if (buffer.Length + read > maxBytes)
                 {
                     return null;
                 }

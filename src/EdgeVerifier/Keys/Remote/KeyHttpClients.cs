@@ -29,7 +29,12 @@ public sealed class KeyHttpClients : IDisposable
     public static string ClientName(int index) => "edgeverifier-keys-" + index.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Builds the clients; null and a one-line reason when a TLS file cannot be used (fail closed).</summary>
-    public static KeyHttpClients? Create(IReadOnlyList<KeySourceOptions> sources, RemoteKeyOptions options, ILoggerFactory loggers, out string? error)
+    /// <param name="sources">One client per entry, with that entry's TLS settings.</param>
+    /// <param name="options">Timeouts, retries and breaker (introspection and the revocation list map their own settings onto it).</param>
+    /// <param name="loggers">For the breaker and handler logs.</param>
+    /// <param name="error">Why a TLS file cannot be used.</param>
+    /// <param name="category">Log category of the breaker state changes.</param>
+    public static KeyHttpClients? Create(IReadOnlyList<KeySourceOptions> sources, RemoteKeyOptions options, ILoggerFactory loggers, out string? error, string category = "EdgeVerifier.Keys.Http")
     {
         var handlers = new SocketsHttpHandler[sources.Count];
         for (var i = 0; i < sources.Count; i++)
@@ -47,7 +52,7 @@ public sealed class KeyHttpClients : IDisposable
         services.AddSingleton(loggers);
         services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
         var breakers = new BreakerStates();
-        var logger = loggers.CreateLogger("EdgeVerifier.Keys.Http");
+        var logger = loggers.CreateLogger(category);
         for (var i = 0; i < sources.Count; i++)
         {
             var handler = handlers[i];
