@@ -29,6 +29,55 @@ public static class EdgeMetrics
         }
     }
 
+    private static readonly Counter<long> Verifications = Meter.CreateCounter<long>("edgeverifier.verifications", "{request}", "Forward-auth (/verify) answers by outcome: ok, or the stable error code");
+
+    private static readonly Histogram<double> VerifyDuration = Meter.CreateHistogram<double>("edgeverifier.verify.duration", "s", "Time to answer a /verify request, by HTTP status");
+
+    // One pre-built tag per outcome, so counting allocates nothing.
+    private static readonly KeyValuePair<string, object?>[] OutcomeTags = BuildOutcomeTags();
+
+    private static readonly KeyValuePair<string, object?> Status200 = new("status", "200");
+    private static readonly KeyValuePair<string, object?> Status401 = new("status", "401");
+    private static readonly KeyValuePair<string, object?> Status403 = new("status", "403");
+    private static readonly KeyValuePair<string, object?> Status503 = new("status", "503");
+    private static readonly KeyValuePair<string, object?> StatusOther = new("status", "other");
+
+    private static KeyValuePair<string, object?>[] BuildOutcomeTags()
+    {
+        var tags = new KeyValuePair<string, object?>[Tokens.VerifyErrors.Count];
+        for (var i = 0; i < tags.Length; i++)
+        {
+            tags[i] = new("outcome", i == 0 ? "ok" : Tokens.VerifyErrors.Code((Tokens.VerifyError)i));
+        }
+
+        return tags;
+    }
+
+    /// <summary>Counts one answer: <see cref="Tokens.VerifyError.None"/> for a success.</summary>
+    public static void Verification(Tokens.VerifyError outcome)
+    {
+        if (Verifications.Enabled)
+        {
+            Verifications.Add(1, OutcomeTags[(int)outcome]);
+        }
+    }
+
+    /// <summary>Records how long a /verify answer took.</summary>
+    public static void VerifyTime(TimeSpan elapsed, int status)
+    {
+        if (VerifyDuration.Enabled)
+        {
+            VerifyDuration.Record(elapsed.TotalSeconds, status switch
+            {
+                200 => Status200,
+                401 => Status401,
+                403 => Status403,
+                503 => Status503,
+                _ => StatusOther,
+            });
+        }
+    }
+
     public static void KeyFetch(string result)
     {
         if (KeyFetches.Enabled)

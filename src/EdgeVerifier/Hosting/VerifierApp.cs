@@ -139,7 +139,7 @@ public sealed class VerifierApp : IAsyncDisposable
 
     private static void Map(WebApplication app, EndpointState state, KeyResolver keys, RevocationList? revocation)
     {
-        RequestDelegate forwardAuth = context => ForwardAuthEndpoint.HandleAsync(context, state);
+        RequestDelegate forwardAuth = context => Measured(context, state);
         app.MapMethods("/verify", VerifyMethods, forwardAuth);
         app.MapMethods("/verify/{**path}", VerifyMethods, forwardAuth);
         app.MapMethods("/v1/verify", [HttpMethods.Post], (RequestDelegate)(context => ApiEndpoints.VerifyAsync(context, state)));
@@ -147,6 +147,37 @@ public sealed class VerifierApp : IAsyncDisposable
         app.MapMethods("/healthz", ProbeMethods, (RequestDelegate)HealthEndpoints.HealthAsync);
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapMethods("/readyz", ProbeMethods, (RequestDelegate)(context => HealthEndpoints.ReadyAsync(context, keys, state.Replay, state.Time, revocation)));
+    }
+
+    /// <summary>Forward auth with its latency and successes recorded (refusals are counted where they are written).</summary>
+    private static Task Measured(HttpContext context, EndpointState state)
+    {
+        var started = state.Time.GetTimestamp();
+        var handled = ForwardAuthEndpoint.HandleAsync(context, state);
+        if (handled.IsCompletedSuccessfully)
+        {
+            Record(context, state, started);
+            return handled;
+        }
+
+        return AwaitThenRecord(handled, context, state, started);
+
+        static async Task AwaitThenRecord(Task handled, HttpContext context, EndpointState state, long started)
+        {
+            await handled.ConfigureAwait(false);
+            Record(context, state, started);
+        }
+    }
+
+    private static void Record(HttpContext context, EndpointState state, long started)
+    {
+        var status = context.Response.StatusCode;
+        if (status == StatusCodes.Status200OK)
+        {
+            Diagnostics.EdgeMetrics.Verification(VerifyError.None);
+        }
+
+        Diagnostics.EdgeMetrics.VerifyTime(state.Time.GetElapsedTime(started), status);
     }
 
     public Task StartAsync(CancellationToken cancellationToken = default)

@@ -45,6 +45,7 @@ internal sealed class ErrorResponses
     {
         var response = context.Response;
         response.StatusCode = error.HttpStatus();
+        Diagnostics.EdgeMetrics.Verification(error);
         response.Headers.CacheControl = "no-store";
         if (response.StatusCode is StatusCodes.Status401Unauthorized or StatusCodes.Status403Forbidden)
         {
@@ -82,6 +83,7 @@ internal sealed class ErrorResponses
     {
         var response = context.Response;
         response.StatusCode = error.HttpStatus();
+        Diagnostics.EdgeMetrics.Verification(error);
         response.Headers.CacheControl = "no-store";
         var message = failure is Replay.DpopFailure.None or Replay.DpopFailure.Replayed or Replay.DpopFailure.StoreFull ? error.Message() : Replay.DpopFailures.Describe(failure);
         if (response.StatusCode == StatusCodes.Status401Unauthorized)

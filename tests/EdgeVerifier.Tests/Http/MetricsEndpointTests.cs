@@ -34,4 +34,27 @@ public sealed class MetricsEndpointTests
         Assert.NotNull(breaker);
         Assert.Equal("0", breaker.Split(' ')[1]); // "name{labels} value": 0 = closed
     }
+
+    [Fact]
+    public async Task Metrics_AfterVerifications_CountsOutcomesAndRecordsLatency()
+    {
+        await using var host = await AppHost.StartAsync();
+        var good = TestTokens.Valid(SigningAlgorithm.ES256, host.Time.GetUtcNow());
+        var forged = TestTokens.Sign(TestKeys.Fresh(SigningAlgorithm.ES256, "k-ES256"), TestTokens.Payload(host.Time.GetUtcNow()));
+        foreach (var (token, expected) in new[] { (good, HttpStatusCode.OK), (good, HttpStatusCode.OK), (forged, HttpStatusCode.Unauthorized) })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/verify");
+            request.Headers.Authorization = new("Bearer", token);
+            using var answer = await host.Client.SendAsync(request);
+            Assert.Equal(expected, answer.StatusCode);
+        }
+
+        using var response = await host.Client.GetAsync("/metrics");
+        var lines = (await response.Content.ReadAsStringAsync()).Split('\n');
+
+        Assert.Contains(lines, l => l.StartsWith("edgeverifier_verifications_total{", StringComparison.Ordinal) && l.Contains("outcome=\"ok\"", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("edgeverifier_verifications_total{", StringComparison.Ordinal) && l.Contains("outcome=\"bad_signature\"", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("edgeverifier_verify_duration_seconds_count{", StringComparison.Ordinal) && l.Contains("status=\"200\"", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("edgeverifier_verify_duration_seconds_bucket{", StringComparison.Ordinal) && l.Contains("status=\"401\"", StringComparison.Ordinal));
+    }
 }
