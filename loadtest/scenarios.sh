@@ -1,0 +1,236 @@
+#!/usr/bin/env bash
+# EdgeVerifier load scenarios 1-5 (see loadtest/README.md and docs/performance.md):
+#   es256       one ES256 token; 10,000 distinct ES256 tokens (verified-token cache on, the default,
+#               and off: TokenCacheEntries=0, so every request is a full ECDSA verify)
+#   rs256       10,000 distinct RS256 tokens (cache on and off)
+#   mixed       50 % valid, 50 % tampered / expired / unknown-kid round robin (401s expected, no 5xx)
+#   unknown-kid random kids (10,000 tokens, each with a fresh random kid, signed by a key nobody
+#               knows) interleaved 1:1 with valid tokens, keys from a local registry over HTTP
+#               (python3 -m http.server, base-URL source); counts the registry's GETs
+#   outage      same registry, two known kids (ES256 k1 + RS256 r1) cached by a warm-up, 20,000
+#               distinct tokens; the registry is killed (by PID) halfway through the run
+# Server pinned to CPU 0, wrk -t1 -c32 (and the registry) on CPU 1, traffic to 127.0.0.1 only.
+# Each scenario prints rps, p50, p99, responses by status, socket errors, registry GETs, the
+# server's peak RSS (VmHWM) and start-up time (process start to the first /healthz 200).
+#
+# Usage: loadtest/scenarios.sh [seconds per run, default 10] [path/to/edgeverifier] [scenario...]
+#   Scenarios default to all five, in the order above. The binary defaults to
+#   artifacts/publish/edgeverifier (never published by this script).
+# Environment: PORT (server, default 28180), REGISTRY_PORT (default 28190), WARMUP (seconds,
+#   default 3), CONNECTIONS (default 32), FRESH=1 (new keys and tokens).
+set -euo pipefail
+
+root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+secs=${1:-10}
+bin=${2:-$root/artifacts/publish/edgeverifier}
+shift $(( $# < 2 ? $# : 2 ))
+scenarios=("$@")
+[[ ${#scenarios[@]} -gt 0 ]] || scenarios=(es256 rs256 mixed unknown-kid outage)
+port=${PORT:-28180}
+rport=${REGISTRY_PORT:-28190}
+warmup=${WARMUP:-3}
+connections=${CONNECTIONS:-32}
+work=$root/loadtest/out/scenarios
+issuer=https://issuer.test
+audience=edge
+url=http://127.0.0.1:$port
+registry=http://127.0.0.1:$rport
+
+die() { echo "loadtest: $*" >&2; exit 1; }
+[[ $secs =~ ^[0-9]+$ && $secs -ge 2 && $secs -le 600 ]] || die "seconds must be 2..600, got '$secs'"
+[[ $(nproc) -ge 2 ]] || die "needs 2 CPUs (server on CPU 0, wrk on CPU 1)"
+for c in taskset curl node python3 wrk timeout; do command -v $c >/dev/null || die "$c is missing"; done
+[[ -x $bin ]] || die "no executable at $bin"
+bin=$(readlink -f "$bin")
+for s in "${scenarios[@]}"; do
+  [[ $s =~ ^(es256|rs256|mixed|unknown-kid|outage)$ ]] || die "unknown scenario '$s'"
+done
+
+mkdir -p "$work"
+cd "$work"
+
+# Every process started here is tracked by PID and stopped on exit, error or interrupt.
+pids=()
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+
+sign() { timeout 120 node "$root/loadtest/sign-tokens.mjs" "$@"; }
+# tamper TOKEN: change 4 characters in the middle of the signature.
+tamper() { local t=$1 s=${1##*.}; echo "${t%.*}.${s:0:10}$([[ ${s:10:4} == AAAA ]] && echo BBBB || echo AAAA)${s:14}"; }
+
+# --- keys and tokens (reused while they have more than 12 of their 24 hours left) -------------
+if [[ ${FRESH:-0} == 1 || ! -f done.stamp || -n $(find done.stamp -mmin +720) ]]; then
+  rm -rf keys reg *.jwk tokens-*.txt done.stamp
+  mkdir keys
+  t0=$(date +%s%N)
+  "$bin" keygen --alg ES256 --kid k1 --out es.jwk --public-dir keys >/dev/null
+  "$bin" keygen --alg RS256 --kid r1 --out rs.jwk --public-dir keys >/dev/null
+  "$bin" keygen --alg ES256 --kid nobody --out unknown.jwk >/dev/null   # public key published nowhere
+  sign es.jwk 1 "$issuer" "$audience" 86400 --prefix 'valid\t' >tokens-es-1.txt
+  sign es.jwk 10000 "$issuer" "$audience" 86400 --prefix 'valid\t' >tokens-es-10k.txt
+  sign rs.jwk 1 "$issuer" "$audience" 86400 --prefix 'valid\t' >tokens-rs-1.txt
+  sign rs.jwk 10000 "$issuer" "$audience" 86400 --sub-prefix ruser --prefix 'valid\t' >tokens-rs-10k.txt
+  # mixed: 5,000 valid interleaved with 5,000 bad (tampered, expired, unknown kid in turn).
+  sign es.jwk 5000 "$issuer" "$audience" 86400 --sub-prefix mix --prefix 'valid\t' >mix-valid.txt
+  sign es.jwk 1667 "$issuer" "$audience" 86400 --sub-prefix tam >mix-tam.txt
+  sign es.jwk 1667 "$issuer" "$audience" 86400 --sub-prefix exp --expired --prefix 'expired\t' >mix-exp.txt
+  sign unknown.jwk 1666 "$issuer" "$audience" 86400 --random-kid --sub-prefix unk --prefix 'unknown-kid\t' >mix-unk.txt
+  while read -r t; do printf 'tampered\t%s\n' "$(tamper "$t")"; done <mix-tam.txt >mix-tam2.txt
+  paste -d '\n' mix-tam2.txt mix-exp.txt <(cat mix-unk.txt; echo) | grep -v '^$' >mix-bad.txt
+  paste -d '\n' mix-valid.txt mix-bad.txt | grep -v '^$' >tokens-mixed.txt
+  rm -f mix-*.txt
+  # unknown-kid flood: 10,000 random kids, 1:1 with 10,000 valid ES256 tokens.
+  sign unknown.jwk 10000 "$issuer" "$audience" 86400 --random-kid --sub-prefix rnd --prefix 'unknown-kid\t' >flood-unk.txt
+  sign es.jwk 10000 "$issuer" "$audience" 86400 --sub-prefix flood --prefix 'valid\t' >flood-valid.txt
+  paste -d '\n' flood-valid.txt flood-unk.txt >tokens-flood.txt
+  rm -f flood-*.txt
+  # outage: 20,000 distinct valid tokens over the two registry kids (more than the 10,000-entry
+  # verified-token cache, so keys are looked up all along).
+  paste -d '\n' tokens-es-10k.txt tokens-rs-10k.txt >tokens-outage.txt
+  head -1 tokens-es-10k.txt >tokens-outage-warm.txt; head -1 tokens-rs-10k.txt >>tokens-outage-warm.txt
+  mkdir -p reg/keys && cp keys/k1.jwk keys/r1.jwk reg/keys/
+  touch done.stamp
+  echo "loadtest: keys and tokens made in $(( ($(date +%s%N) - t0) / 1000000 )) ms" >&2
+fi
+[[ $(wc -l <tokens-mixed.txt) == 10000 && $(wc -l <tokens-flood.txt) == 20000 && $(wc -l <tokens-outage.txt) == 20000 ]] \
+  || die "token files are incomplete (rerun with FRESH=1)"
+# The helper's tokens must be ones the binary itself accepts (and the bad ones refused).
+for f in tokens-es-10k.txt tokens-rs-10k.txt; do
+  "$bin" verify --keys keys --issuer "$issuer" --audience "$audience" "$(sed -n 5000p $f | cut -f2)" >/dev/null \
+    || die "token 5000 of $f does not verify offline"
+done
+for n in 2 4 6; do
+  ! "$bin" verify --keys keys --issuer "$issuer" --audience "$audience" "$(sed -n ${n}p tokens-mixed.txt | cut -f2)" >/dev/null 2>&1 \
+    || die "bad token $n of tokens-mixed.txt verifies offline"
+done
+
+# --- processes ----------------------------------------------------------------------------------
+server_pid= startup= registry_pid=
+start_server() { # start_server NAME KEYS [VAR=value...]: pinned to CPU 0, waits for /healthz
+  local name=$1 keys=$2; shift 2
+  curl -s -o /dev/null "$url/healthz" && die "port $port is already in use (set PORT)"
+  local t0; t0=$(date +%s%N)
+  env EDGEVERIFIER_REPLAY__PATH="$work/replay-$name.ring" "$@" \
+    taskset -c 0 "$bin" serve --keys "$keys" --issuer "$issuer" --audience "$audience" --urls "$url" >"server-$name.log" 2>&1 &
+  server_pid=$!
+  pids+=("$server_pid")
+  for _ in $(seq 1 2000); do
+    curl -sf -o /dev/null "$url/healthz" && break
+    kill -0 "$server_pid" 2>/dev/null || die "the server exited during start-up (see $work/server-$name.log)"
+    sleep 0.005
+  done
+  startup=$(( ($(date +%s%N) - t0) / 1000000 ))
+  curl -sf -o /dev/null "$url/healthz" || die "no /healthz answer within 10 s"
+}
+start_registry() {
+  curl -s -o /dev/null "$registry/" && die "port $rport is already in use (set REGISTRY_PORT)"
+  taskset -c 1 python3 -u -m http.server --bind 127.0.0.1 "$rport" --directory "$work/reg" >registry.log 2>&1 &
+  registry_pid=$!
+  pids+=("$registry_pid")
+  for _ in $(seq 1 400); do curl -sf -o /dev/null "$registry/keys/k1.jwk" && break; sleep 0.025; done
+  curl -sf -o /dev/null "$registry/keys/k1.jwk" || die "the registry did not start"
+}
+registry_gets() { grep -c '"GET /keys/' registry.log || true; }
+
+load() { # load TOKENS-FILE SECONDS [extra wrk args]
+  local file=$1 duration=$2; shift 2
+  TOKENS=$file timeout $(( duration + 30 )) taskset -c 1 wrk -t1 -c"$connections" -d"${duration}s" --timeout 2s "$@" \
+    -s "$root/loadtest/classes.lua" "$url"
+}
+warm() { [[ $warmup == 0 ]] || load "$1" "$warmup" >/dev/null 2>&1 || die "the warm-up wrk run on $1 failed"; }
+
+header_printed=
+row() { # row SCENARIO TOKENS WRK-OUTPUT REGISTRY-GETS
+  local result=$3 rps p50 p99 ok bad s5 errors rss statuses
+  rps=$(awk '/Requests\/sec/ { print int($2) }' <<<"$result")
+  p50=$(awk '$1 == "50%" { print $2 }' <<<"$result")
+  p99=$(awk '$1 == "99%" { print $2 }' <<<"$result")
+  ok=$(awk '$1 == "status" && $2 ~ /^2/ { n += $3 } END { print n + 0 }' <<<"$result")
+  bad=$(awk '$1 == "status" && $2 !~ /^2/ { n += $3 } END { print n + 0 }' <<<"$result")
+  s5=$(awk '$1 == "status" && $2 ~ /^5/ { n += $3 } END { print n + 0 }' <<<"$result")
+  statuses=$(awk '$1 == "status" { printf "%s%s×%s", sep, $2, $3; sep = " " }' <<<"$result")
+  errors=$(awk '/Socket errors/ { n = 0; for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+,?$/) n += $i; print n }' <<<"$result")
+  rss=$(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$server_pid/status")
+  if [[ -z $header_printed ]]; then
+    printf '| scenario | tokens | rps | p50 | p99 | 2xx | non-2xx | 5xx | statuses | socket errors | registry GETs | peak RSS MiB | startup ms |\n'
+    printf '|---|---|---|---|---|---|---|---|---|---|---|---|---|\n'
+    header_printed=1
+  fi
+  printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$1" "$2" "${rps:-?}" "${p50:-?}" "${p99:-?}" \
+    "$ok" "$bad" "$s5" "$statuses" "${errors:-0}" "$4" "$rss" "$startup"
+}
+measure() { # measure SCENARIO TOKENS-LABEL FILE [REGISTRY-GETS-BEFORE]: one bounded run, one row
+  local result
+  result=$(load "$3" "$secs" --latency 2>&1) || die "wrk failed on $3: $result"
+  echo "$result" >"wrk-$1-$2.txt"
+  local gets=-
+  [[ -n ${4:-} ]] && gets=$(( $(registry_gets) - $4 ))
+  row "$1" "$2" "$result" "$gets"
+  kill -0 "$server_pid" 2>/dev/null || die "the server died during $1 (see $work/server-$1.log)"
+}
+sent() { awk -v c="$2" '$1 == "sent" && $2 == c { print $3 }' "$1"; }
+
+echo "loadtest: $(basename "$bin") $(date -u +%FT%TZ), ${secs}s per run, wrk -t1 -c$connections, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+notes=()
+for s in "${scenarios[@]}"; do
+  case $s in
+  es256|rs256)
+    a=${s:0:2}
+    start_server "$s" keys
+    warm "tokens-$a-10k.txt"
+    [[ $s == rs256 ]] || measure "$s" 1 "tokens-$a-1.txt"
+    measure "$s" "10k" "tokens-$a-10k.txt"
+    stop "$server_pid"
+    start_server "$s-nocache" keys EDGEVERIFIER_TOKENCACHEENTRIES=0
+    warm "tokens-$a-10k.txt"
+    measure "$s" "10k, cache off" "tokens-$a-10k.txt"
+    stop "$server_pid"
+    ;;
+  mixed)
+    start_server mixed keys
+    warm tokens-mixed.txt
+    measure mixed "5k valid + 5k bad" tokens-mixed.txt
+    f=wrk-mixed-5k\ valid\ +\ 5k\ bad.txt
+    notes+=("mixed: sent valid $(sent "$f" valid), tampered $(sent "$f" tampered), expired $(sent "$f" expired), unknown-kid $(sent "$f" unknown-kid); 200 with X-Auth-Subject $(awk '$1 == "ok-with-subject" { print $2 }' "$f")")
+    stop "$server_pid"
+    ;;
+  unknown-kid)
+    start_registry
+    start_server unknown-kid "$registry/keys/"
+    warm tokens-es-1.txt            # valid only: caches k1, no unknown kid is asked before the run
+    before=$(registry_gets)
+    measure unknown-kid "10k random kids + 10k valid" tokens-flood.txt "$before"
+    f="wrk-unknown-kid-10k random kids + 10k valid.txt"
+    notes+=("unknown-kid: sent valid $(sent "$f" valid), random-kid $(sent "$f" unknown-kid); 200 with X-Auth-Subject $(awk '$1 == "ok-with-subject" { print $2 }' "$f"); registry GETs during the run $(( $(registry_gets) - before )) ($(grep -c '"GET /keys/k1.jwk' registry.log || true) for k1.jwk in all, including start-up and warm-up)")
+    stop "$server_pid"; stop "$registry_pid"
+    ;;
+  outage)
+    start_registry
+    start_server outage "$registry/keys/"
+    warm tokens-outage-warm.txt     # caches k1 and r1
+    before=$(registry_gets)
+    half=$(( secs / 2 ))
+    ( sleep "$half"; kill "$registry_pid" 2>/dev/null && echo "registry killed at $(date +%T.%N | cut -c1-12)" >outage-kill.txt ) &
+    killer=$!; pids+=("$killer")
+    measure outage "20k over 2 cached kids, registry killed at ${half}s" tokens-outage.txt "$before"
+    wait "$killer" 2>/dev/null || true
+    wait "$registry_pid" 2>/dev/null || true
+    kill -0 "$registry_pid" 2>/dev/null && die "the registry was not killed"
+    # A kid never seen, with the registry gone: expected 503 key_source_unavailable (not 5xx for cached kids).
+    never=$(sed -n 2p tokens-flood.txt 2>/dev/null | cut -f2)
+    code=$(curl -s -o /dev/null -m 10 -w '%{http_code} in %{time_total}s' -H "Authorization: Bearer $never" "$url/verify" || true)
+    cached=$(curl -s -o /dev/null -m 10 -w '%{http_code}' -H "Authorization: Bearer $(sed -n 1p tokens-es-10k.txt | cut -f2)" "$url/verify" || true)
+    notes+=("outage: $(cat outage-kill.txt 2>/dev/null || echo 'registry kill not recorded'); after the run a cached kid got $cached, a never-seen kid got $code")
+    stop "$server_pid"
+    ;;
+  esac
+done
+echo
+for n in "${notes[@]}"; do echo "- $n"; done
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
