@@ -47,6 +47,11 @@ public sealed class AccessHost : IAsyncDisposable
             Audiences = [TestTokens.Audience],
             Urls = "http://127.0.0.1:0",
         };
+
+        // Each host its own replay ring (the file is locked while in use).
+        options.Replay.Path = Path.Combine(host.Directory.Path, "nonces.ring");
+        options.Replay.Capacity = 4096;
+
         // No retries and no breaker, so upstream calls can be counted; timeouts generous enough for a loaded
         // 2-core machine (tests of slowness set their own, smaller ones).
         options.Introspection.AttemptTimeoutMs = 2000;

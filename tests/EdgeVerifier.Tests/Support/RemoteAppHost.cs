@@ -12,6 +12,7 @@ namespace EdgeVerifier.Tests.Support;
 /// </summary>
 public sealed class RemoteAppHost : IAsyncDisposable
 {
+    private readonly TempDirectory _state = new();
     private VerifierApp? _app;
 
     private RemoteAppHost()
@@ -35,6 +36,10 @@ public sealed class RemoteAppHost : IAsyncDisposable
             Audiences = [TestTokens.Audience],
             Urls = "http://127.0.0.1:0",
         };
+
+        // Each host its own replay ring (the file is locked while in use).
+        options.Replay.Path = Path.Combine(host._state.Path, "nonces.ring");
+        options.Replay.Capacity = 4096;
         configure(options);
         var invalid = SettingsLoader.Validate(options);
         if (invalid is not null)
@@ -65,5 +70,7 @@ public sealed class RemoteAppHost : IAsyncDisposable
             await _app.App.StopAsync();
             await _app.DisposeAsync();
         }
+
+        _state.Dispose();
     }
 }
