@@ -78,6 +78,25 @@ public static class EdgeMetrics
         }
     }
 
+    private static readonly Counter<long> KeyLookups = Meter.CreateCounter<long>("edgeverifier.key.lookups", "{lookup}", "Key cache lookups on the request path: hit, miss (loaded or fetched), not_found, unavailable");
+
+    private static readonly KeyValuePair<string, object?>[] LookupTags =
+    [
+        new("result", "hit"),
+        new("result", "not_found"),
+        new("result", "unavailable"),
+        new("result", "miss"),
+    ];
+
+    /// <summary>Counts a key lookup by its <see cref="Keys.KeyLookupStatus"/>.</summary>
+    public static void KeyLookup(Keys.KeyLookupStatus status)
+    {
+        if (KeyLookups.Enabled)
+        {
+            KeyLookups.Add(1, LookupTags[(int)status]);
+        }
+    }
+
     public static void KeyFetch(string result)
     {
         if (KeyFetches.Enabled)

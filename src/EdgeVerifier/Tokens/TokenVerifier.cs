@@ -79,6 +79,7 @@ public sealed class TokenVerifier
             lookup = _keys.TryGetCached(kid[..header.KidLength]);
         }
 
+        Diagnostics.EdgeMetrics.KeyLookup(lookup.Status);
         switch (lookup.Status)
         {
             case KeyLookupStatus.Found:

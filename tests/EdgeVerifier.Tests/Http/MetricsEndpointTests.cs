@@ -55,6 +55,7 @@ public sealed class MetricsEndpointTests
         Assert.Contains(lines, l => l.StartsWith("edgeverifier_verifications_total{", StringComparison.Ordinal) && l.Contains("outcome=\"ok\"", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("edgeverifier_verifications_total{", StringComparison.Ordinal) && l.Contains("outcome=\"bad_signature\"", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("edgeverifier_verify_duration_seconds_count{", StringComparison.Ordinal) && l.Contains("status=\"200\"", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("edgeverifier_key_lookups_total{", StringComparison.Ordinal) && l.Contains("result=\"hit\"", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("edgeverifier_verify_duration_seconds_bucket{", StringComparison.Ordinal) && l.Contains("status=\"401\"", StringComparison.Ordinal));
     }
 }
