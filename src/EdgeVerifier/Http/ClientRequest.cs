@@ -1,3 +1,4 @@
+using EdgeVerifier.Policy;
 using Microsoft.Extensions.Primitives;
 
 namespace EdgeVerifier.Http;
@@ -9,14 +10,39 @@ namespace EdgeVerifier.Http;
 /// </summary>
 internal static class ClientRequest
 {
-    public static string Method(HttpRequest request) =>
-        First(request.Headers["X-Forwarded-Method"]) ?? First(request.Headers["X-Original-Method"]) ?? request.Method;
+    /// <summary>
+    /// The client's method, or null when the proxy headers disagree or repeat (a client could have
+    /// sent one of them itself: with two answers there is none to trust).
+    /// </summary>
+    public static string? Method(HttpRequest request)
+    {
+        var headers = request.Headers;
+        var forwarded = headers["X-Forwarded-Method"];
+        var original = headers["X-Original-Method"];
+        if (forwarded.Count > 1 || original.Count > 1
+            || (Single(forwarded) is { } f && Single(original) is { } o && !string.Equals(f, o, StringComparison.Ordinal)))
+        {
+            return null;
+        }
 
+        return Single(forwarded) ?? Single(original) ?? request.Method;
+    }
+
+    /// <summary>
+    /// The URL the client addressed. The target comes from <see cref="ForwardedTarget"/>, the same
+    /// reading the path scope uses: conflicting or repeated target headers give null, never one of them.
+    /// </summary>
     public static string? Url(HttpRequest request)
     {
         var headers = request.Headers;
-        // Not First(): a comma is legal in a path and query, so the URI is never read as a list.
-        var target = Single(headers["X-Forwarded-Uri"]) ?? Single(headers["X-Original-URI"]);
+        var forwarded = ForwardedTarget.From(headers);
+        if (forwarded.Ambiguous)
+        {
+            return null;
+        }
+
+        // A comma is legal in a path and query, so the target is never read as a list.
+        var target = string.IsNullOrWhiteSpace(forwarded.Raw) ? null : forwarded.Raw.Trim();
         if (target is null)
         {
             return $"{request.Scheme}://{request.Host.Value}{request.PathBase.Value}{request.Path.Value}";

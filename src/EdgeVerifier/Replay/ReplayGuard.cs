@@ -72,9 +72,9 @@ public sealed class ReplayGuard : IDisposable
     /// <param name="scheme">How the token was presented.</param>
     /// <param name="accessToken">The token text.</param>
     /// <param name="proofs">The request's <c>DPoP</c> header values.</param>
-    /// <param name="method">The method the client used (forwarded by the proxy).</param>
-    /// <param name="url">The URL the client addressed (forwarded by the proxy), or null when unknown.</param>
-    public GuardResult Check(VerifiedToken token, AuthScheme scheme, ReadOnlySpan<char> accessToken, Microsoft.Extensions.Primitives.StringValues proofs, string method, string? url)
+    /// <param name="method">The method the client used (forwarded by the proxy), or null when the proxy's headers disagree.</param>
+    /// <param name="url">The URL the client addressed (forwarded by the proxy), or null when unknown or ambiguous.</param>
+    public GuardResult Check(VerifiedToken token, AuthScheme scheme, ReadOnlySpan<char> accessToken, Microsoft.Extensions.Primitives.StringValues proofs, string? method, string? url)
     {
         var bound = token.ConfirmationThumbprint;
         if (scheme == AuthScheme.DPoP)
@@ -102,7 +102,7 @@ public sealed class ReplayGuard : IDisposable
         return OneTimeTokens ? CheckOneTime(token, accessToken) : GuardResult.Ok;
     }
 
-    private DpopFailure CheckProof(string? bound, ReadOnlySpan<char> accessToken, Microsoft.Extensions.Primitives.StringValues proofs, string method, string? url)
+    private DpopFailure CheckProof(string? bound, ReadOnlySpan<char> accessToken, Microsoft.Extensions.Primitives.StringValues proofs, string? method, string? url)
     {
         if (!DpopEnabled)
         {
@@ -122,6 +122,11 @@ public sealed class ReplayGuard : IDisposable
         if (bound is null)
         {
             return DpopFailure.NotBound;
+        }
+
+        if (method is null)
+        {
+            return DpopFailure.Htm;
         }
 
         if (url is null)

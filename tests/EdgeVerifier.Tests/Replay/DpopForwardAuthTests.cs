@@ -307,6 +307,36 @@ public sealed class DpopForwardAuthTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Verify_ClientAddsForwardedUriBesideNginxOriginalUri_HtuRefused()
+    {
+        // nginx sets X-Original-URI; a client-sent X-Forwarded-Uri passes through. A proof for /a
+        // must not open /b because the client also claims "X-Forwarded-Uri: /a".
+        var token = DpopTokens.Bound(Now);
+        var proof = DpopTokens.Proof(token, "GET", "https://shop.example/a", Now).Sign();
+        var request = Request(token, proof, headers: [("X-Original-URI", "/b"), ("X-Forwarded-Uri", "/a"), ("X-Forwarded-Proto", "https")]);
+        request.Headers.Host = "shop.example";
+
+        var answer = await SendAsync(request);
+
+        AssertProofRefused(answer);
+        Assert.Contains("htu", answer.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Verify_ForwardedMethodDisagreesWithOriginalMethod_HtmRefused()
+    {
+        var token = DpopTokens.Bound(Now);
+        var proof = DpopTokens.Proof(token, "GET", "https://shop.example/a", Now).Sign();
+        var request = Request(token, proof, headers: [("X-Original-URI", "/a"), ("X-Original-Method", "DELETE"), ("X-Forwarded-Method", "GET"), ("X-Forwarded-Proto", "https")]);
+        request.Headers.Host = "shop.example";
+
+        var answer = await SendAsync(request);
+
+        AssertProofRefused(answer);
+        Assert.Contains("htm", answer.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Verify_ForwardedUriWithComma_ComparedWhole()
     {
         // A comma is legal in a path: the URI header is not a list (proto and host are).
