@@ -83,7 +83,7 @@ public sealed class VerifierApp : IAsyncDisposable
 
         // Prometheus text exposition of the EdgeVerifier meter at /metrics (OpenTelemetry's exporter).
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddMeter(Diagnostics.EdgeMetrics.MeterName)
+            .AddMeter(Diagnostics.EdgeMetrics.MeterName, "System.Runtime")
             .AddPrometheusExporter());
 
         var app = builder.Build();

@@ -58,4 +58,18 @@ public sealed class MetricsEndpointTests
         Assert.Contains(lines, l => l.StartsWith("edgeverifier_key_lookups_total{", StringComparison.Ordinal) && l.Contains("result=\"hit\"", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("edgeverifier_verify_duration_seconds_bucket{", StringComparison.Ordinal) && l.Contains("status=\"401\"", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task Metrics_ExposesTheRuntimeMeter_GcAndMemory()
+    {
+        await using var host = await AppHost.StartAsync();
+
+        using var response = await host.Client.GetAsync("/metrics");
+        var lines = (await response.Content.ReadAsStringAsync()).Split('\n');
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains(lines, l => l.StartsWith("dotnet_gc_heap_total_allocated_bytes_total{", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("dotnet_gc_collections_total{", StringComparison.Ordinal) && l.Contains("gc_heap_generation=\"gen0\"", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("dotnet_process_memory_working_set_bytes{", StringComparison.Ordinal));
+    }
 }

@@ -37,6 +37,16 @@ public sealed class PublishedBinaryTests : IDisposable
         Assert.True((File.GetUnixFileMode(path) & UnixFileMode.UserExecute) != 0, $"not executable: {path}");
     }
 
+    [Fact]
+    public void Binary_EmbedsTheGen0BudgetCap()
+    {
+        // The csproj passes --runtimeopt:GCGen0MaxBudget=400000 to the AOT compiler, which embeds it
+        // as "name\0value\0" in the runtime's settings blob (read like DOTNET_GCGen0MaxBudget, in hex).
+        var image = File.ReadAllBytes(PublishedBinary.Path);
+
+        Assert.True(image.AsSpan().IndexOf("GCGen0MaxBudget\0400000\0"u8) >= 0, "the 4 MiB gen0 budget cap is not embedded in the binary");
+    }
+
     private async Task<string> KeygenAndSignAsync(string kid = "smoke-key", params string[] extra)
     {
         var keygen = await ChildProcess.RunAsync(["keygen", "--kid", kid, "--out", PrivateKey, "--public-dir", KeyDir]);
