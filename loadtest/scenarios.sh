@@ -12,12 +12,17 @@
 # Server pinned to CPU 0, wrk -t1 -c32 (and the registry) on CPU 1, traffic to 127.0.0.1 only.
 # Each scenario prints rps, p50, p99, responses by status, socket errors, registry GETs, the
 # server's peak RSS (VmHWM) and start-up time (process start to the first /healthz 200).
+# Then, in the same run and with the same pinning, the reference peers on the same token sets (an
+# AOT no-op floor, ASP.NET JwtBearer on the JIT, Node + jose; from ../shared/peers, built under
+# $TMPDIR/edgeverifier-peers), `openssl speed` verify/s on the server core, and the issue's targets
+# computed from these figures (met / MISSED).
 #
 # Usage: loadtest/scenarios.sh [seconds per run, default 10] [path/to/edgeverifier] [scenario...]
 #   Scenarios default to all five, in the order above. The binary defaults to
 #   artifacts/publish/edgeverifier (never published by this script).
 # Environment: PORT (server, default 28180), REGISTRY_PORT (default 28190), WARMUP (seconds,
-#   default 3), CONNECTIONS (default 32), FRESH=1 (new keys and tokens).
+#   default 3), CONNECTIONS (default 32), FRESH=1 (new keys and tokens), PEERS=0 (no peers),
+#   PEERS_DIR (peer sources, default ../shared/peers), PEERS_WORK (where they are built).
 set -euo pipefail
 
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
@@ -39,7 +44,7 @@ registry=http://127.0.0.1:$rport
 die() { echo "loadtest: $*" >&2; exit 1; }
 [[ $secs =~ ^[0-9]+$ && $secs -ge 2 && $secs -le 600 ]] || die "seconds must be 2..600, got '$secs'"
 [[ $(nproc) -ge 2 ]] || die "needs 2 CPUs (server on CPU 0, wrk on CPU 1)"
-for c in taskset curl node python3 wrk timeout; do command -v $c >/dev/null || die "$c is missing"; done
+for c in taskset curl node python3 wrk timeout openssl; do command -v $c >/dev/null || die "$c is missing"; done
 [[ -x $bin ]] || die "no executable at $bin"
 bin=$(readlink -f "$bin")
 for s in "${scenarios[@]}"; do
@@ -112,7 +117,16 @@ done
 
 # --- processes ----------------------------------------------------------------------------------
 server_pid= startup= registry_pid=
-start_server() { # start_server NAME KEYS [VAR=value...]: pinned to CPU 0, waits for /healthz
+wait_healthy() { # wait_healthy NAME T0: polls /healthz every 5 ms; sets startup (ms since T0)
+  for _ in $(seq 1 2000); do
+    curl -sf -o /dev/null "$url/healthz" && break
+    kill -0 "$server_pid" 2>/dev/null || die "$1 exited during start-up (see $work/server-$1.log)"
+    sleep 0.005
+  done
+  startup=$(( ($(date +%s%N) - $2) / 1000000 ))
+  curl -sf -o /dev/null "$url/healthz" || die "$1: no /healthz answer within 10 s"
+}
+start_server() { # start_server NAME KEYS [VAR=value...]: EdgeVerifier pinned to CPU 0
   local name=$1 keys=$2; shift 2
   curl -s -o /dev/null "$url/healthz" && die "port $port is already in use (set PORT)"
   local t0; t0=$(date +%s%N)
@@ -120,13 +134,21 @@ start_server() { # start_server NAME KEYS [VAR=value...]: pinned to CPU 0, waits
     taskset -c 0 "$bin" serve --keys "$keys" --issuer "$issuer" --audience "$audience" --urls "$url" >"server-$name.log" 2>&1 &
   server_pid=$!
   pids+=("$server_pid")
-  for _ in $(seq 1 2000); do
-    curl -sf -o /dev/null "$url/healthz" && break
-    kill -0 "$server_pid" 2>/dev/null || die "the server exited during start-up (see $work/server-$name.log)"
-    sleep 0.005
-  done
-  startup=$(( ($(date +%s%N) - t0) / 1000000 ))
-  curl -sf -o /dev/null "$url/healthz" || die "no /healthz answer within 10 s"
+  wait_healthy "$name" "$t0"
+  startups+=("$startup")
+}
+start_peer() { # start_peer NAME: a reference peer pinned to CPU 0, keys from $work/keys
+  local name=$1 t0
+  curl -s -o /dev/null "$url/healthz" && die "port $port is already in use (set PORT)"
+  t0=$(date +%s%N)
+  case $name in
+  aot-floor) taskset -c 0 "$peers/aspnet-aot-floor/out/floor" --urls "$url" >"server-$name.log" 2>&1 & ;;
+  jwtbearer) KEY_DIR=$work/keys taskset -c 0 dotnet "$peers/aspnet-jwtbearer/out/jwtbearer.dll" --urls "$url" >"server-$name.log" 2>&1 & ;;
+  node-jose) taskset -c 0 node "$peers/node-jose/server.mjs" "$port" "$work/keys" >"server-$name.log" 2>&1 & ;;
+  esac
+  server_pid=$!
+  pids+=("$server_pid")
+  wait_healthy "$name" "$t0"
 }
 start_registry() {
   curl -s -o /dev/null "$registry/" && die "port $rport is already in use (set REGISTRY_PORT)"
@@ -138,6 +160,36 @@ start_registry() {
 }
 registry_gets() { grep -c '"GET /keys/' registry.log || true; }
 
+# The reference peers (../shared/peers: an AOT no-op "floor", ASP.NET JwtBearer on the JIT, Node +
+# jose), built outside the repository (the repo's Directory.Build.props and .editorconfig would
+# apply inside it). PEERS=0 skips them.
+prepare_peers() {
+  local src=${PEERS_DIR:-$root/../shared/peers}
+  [[ -d $src/aspnet-aot-floor && -d $src/aspnet-jwtbearer && -d $src/node-jose && -d $src/gen ]] \
+    || die "no reference peers at $src (set PEERS_DIR, or PEERS=0 to run without them)"
+  mkdir -p "$peers"
+  local d
+  for d in aspnet-aot-floor aspnet-jwtbearer node-jose gen; do
+    mkdir -p "$peers/$d"
+    find "$src/$d" -maxdepth 1 -type f -exec cp {} "$peers/$d/" \;
+  done
+  if [[ ! -x $peers/aspnet-aot-floor/out/floor ]]; then
+    echo "loadtest: building the aot-floor peer" >&2
+    (cd "$peers/aspnet-aot-floor" && timeout 900 dotnet publish -c Release -r linux-x64 -o out >build.log 2>&1) \
+      || die "the aot-floor peer did not build (see $peers/aspnet-aot-floor/build.log)"
+  fi
+  if [[ ! -f $peers/aspnet-jwtbearer/out/jwtbearer.dll ]]; then
+    echo "loadtest: building the jwtbearer peer" >&2
+    (cd "$peers/aspnet-jwtbearer" && timeout 900 dotnet publish -c Release -o out >build.log 2>&1) \
+      || die "the jwtbearer peer did not build (see $peers/aspnet-jwtbearer/build.log)"
+  fi
+  if [[ ! -d $peers/gen/node_modules/jose ]]; then
+    echo "loadtest: installing jose for the node-jose peer" >&2
+    (cd "$peers/gen" && timeout 300 npm install --no-audit --no-fund >npm.log 2>&1) \
+      || die "npm install failed for the node-jose peer (see $peers/gen/npm.log)"
+  fi
+}
+
 load() { # load TOKENS-FILE SECONDS [extra wrk args]
   local file=$1 duration=$2; shift 2
   TOKENS=$file timeout $(( duration + 30 )) taskset -c 1 wrk -t1 -c"$connections" -d"${duration}s" --timeout 2s "$@" \
@@ -145,9 +197,11 @@ load() { # load TOKENS-FILE SECONDS [extra wrk args]
 }
 warm() { [[ $warmup == 0 ]] || load "$1" "$warmup" >/dev/null 2>&1 || die "the warm-up wrk run on $1 failed"; }
 
+declare -A rps_of rss_of
+startups=()
 header_printed=
-row() { # row SCENARIO TOKENS WRK-OUTPUT REGISTRY-GETS
-  local result=$3 rps p50 p99 ok bad s5 errors rss statuses
+row() { # row SERVER SCENARIO TOKENS WRK-OUTPUT REGISTRY-GETS
+  local result=$4 rps p50 p99 ok bad s5 errors rss statuses
   rps=$(awk '/Requests\/sec/ { print int($2) }' <<<"$result")
   p50=$(awk '$1 == "50%" { print $2 }' <<<"$result")
   p99=$(awk '$1 == "99%" { print $2 }' <<<"$result")
@@ -157,24 +211,30 @@ row() { # row SCENARIO TOKENS WRK-OUTPUT REGISTRY-GETS
   statuses=$(awk '$1 == "status" { printf "%s%s×%s", sep, $2, $3; sep = " " }' <<<"$result")
   errors=$(awk '/Socket errors/ { n = 0; for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+,?$/) n += $i; print n }' <<<"$result")
   rss=$(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$server_pid/status")
+  rps_of["$1|$2|$3"]=${rps:-0}
+  rss_of["$1|$2|$3"]=$rss
   if [[ -z $header_printed ]]; then
-    printf '| scenario | tokens | rps | p50 | p99 | 2xx | non-2xx | 5xx | statuses | socket errors | registry GETs | peak RSS MiB | startup ms |\n'
-    printf '|---|---|---|---|---|---|---|---|---|---|---|---|---|\n'
+    printf '| server | scenario | tokens | rps | p50 | p99 | 2xx | non-2xx | 5xx | statuses | socket errors | registry GETs | peak RSS MiB | startup ms |\n'
+    printf '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n'
     header_printed=1
   fi
-  printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$1" "$2" "${rps:-?}" "${p50:-?}" "${p99:-?}" \
-    "$ok" "$bad" "$s5" "$statuses" "${errors:-0}" "$4" "$rss" "$startup"
+  printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$1" "$2" "$3" "${rps:-?}" "${p50:-?}" "${p99:-?}" \
+    "$ok" "$bad" "$s5" "$statuses" "${errors:-0}" "$5" "$rss" "$startup"
 }
-measure() { # measure SCENARIO TOKENS-LABEL FILE [REGISTRY-GETS-BEFORE]: one bounded run, one row
+measure() { # measure SERVER SCENARIO TOKENS-LABEL FILE [REGISTRY-GETS-BEFORE]: one bounded run, one row
   local result
-  result=$(load "$3" "$secs" --latency 2>&1) || die "wrk failed on $3: $result"
-  echo "$result" >"wrk-$1-$2.txt"
+  result=$(load "$4" "$secs" --latency 2>&1) || die "wrk failed on $4: $result"
+  echo "$result" >"wrk-$1-$2-$3.txt"
   local gets=-
-  [[ -n ${4:-} ]] && gets=$(( $(registry_gets) - $4 ))
-  row "$1" "$2" "$result" "$gets"
-  kill -0 "$server_pid" 2>/dev/null || die "the server died during $1 (see $work/server-$1.log)"
+  [[ -n ${5:-} ]] && gets=$(( $(registry_gets) - $5 ))
+  row "$1" "$2" "$3" "$result" "$gets"
+  kill -0 "$server_pid" 2>/dev/null || die "$1 died during $2 (see $work/server-*.log)"
 }
 sent() { awk -v c="$2" '$1 == "sent" && $2 == c { print $3 }' "$1"; }
+
+ev=edgeverifier
+peers=${PEERS_WORK:-${TMPDIR:-/tmp}/edgeverifier-peers}
+[[ ${PEERS:-1} == 0 ]] || prepare_peers
 
 echo "loadtest: $(basename "$bin") $(date -u +%FT%TZ), ${secs}s per run, wrk -t1 -c$connections, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 notes=()
@@ -184,19 +244,19 @@ for s in "${scenarios[@]}"; do
     a=${s:0:2}
     start_server "$s" keys
     warm "tokens-$a-10k.txt"
-    [[ $s == rs256 ]] || measure "$s" 1 "tokens-$a-1.txt"
-    measure "$s" "10k" "tokens-$a-10k.txt"
+    [[ $s == rs256 ]] || measure $ev "$s" 1 "tokens-$a-1.txt"
+    measure $ev "$s" 10k "tokens-$a-10k.txt"
     stop "$server_pid"
     start_server "$s-nocache" keys EDGEVERIFIER_TOKENCACHEENTRIES=0
     warm "tokens-$a-10k.txt"
-    measure "$s" "10k, cache off" "tokens-$a-10k.txt"
+    measure "$ev (cache off)" "$s" 10k "tokens-$a-10k.txt"
     stop "$server_pid"
     ;;
   mixed)
     start_server mixed keys
     warm tokens-mixed.txt
-    measure mixed "5k valid + 5k bad" tokens-mixed.txt
-    f=wrk-mixed-5k\ valid\ +\ 5k\ bad.txt
+    measure $ev mixed "5k valid + 5k bad" tokens-mixed.txt
+    f="wrk-$ev-mixed-5k valid + 5k bad.txt"
     notes+=("mixed: sent valid $(sent "$f" valid), tampered $(sent "$f" tampered), expired $(sent "$f" expired), unknown-kid $(sent "$f" unknown-kid); 200 with X-Auth-Subject $(awk '$1 == "ok-with-subject" { print $2 }' "$f")")
     stop "$server_pid"
     ;;
@@ -205,8 +265,8 @@ for s in "${scenarios[@]}"; do
     start_server unknown-kid "$registry/keys/"
     warm tokens-es-1.txt            # valid only: caches k1, no unknown kid is asked before the run
     before=$(registry_gets)
-    measure unknown-kid "10k random kids + 10k valid" tokens-flood.txt "$before"
-    f="wrk-unknown-kid-10k random kids + 10k valid.txt"
+    measure $ev unknown-kid "10k random kids + 10k valid" tokens-flood.txt "$before"
+    f="wrk-$ev-unknown-kid-10k random kids + 10k valid.txt"
     notes+=("unknown-kid: sent valid $(sent "$f" valid), random-kid $(sent "$f" unknown-kid); 200 with X-Auth-Subject $(awk '$1 == "ok-with-subject" { print $2 }' "$f"); registry GETs during the run $(( $(registry_gets) - before )) ($(grep -c '"GET /keys/k1.jwk' registry.log || true) for k1.jwk in all, including start-up and warm-up)")
     stop "$server_pid"; stop "$registry_pid"
     ;;
@@ -218,7 +278,7 @@ for s in "${scenarios[@]}"; do
     half=$(( secs / 2 ))
     ( sleep "$half"; kill "$registry_pid" 2>/dev/null && echo "registry killed at $(date +%T.%N | cut -c1-12)" >outage-kill.txt ) &
     killer=$!; pids+=("$killer")
-    measure outage "20k over 2 cached kids, registry killed at ${half}s" tokens-outage.txt "$before"
+    measure $ev outage "20k over 2 cached kids, registry killed at ${half}s" tokens-outage.txt "$before"
     wait "$killer" 2>/dev/null || true
     wait "$registry_pid" 2>/dev/null || true
     kill -0 "$registry_pid" 2>/dev/null && die "the registry was not killed"
@@ -231,6 +291,69 @@ for s in "${scenarios[@]}"; do
     ;;
   esac
 done
+
+# The peers on the same token sets, one server at a time, same pinning. They read keys/ (k1, r1)
+# from disk: no registry, so for unknown-kid and outage they answer from local keys (a random kid
+# is a 401 without any fetch) and only their rps on the same token mix is comparable.
+peer_names=()
+[[ ${PEERS:-1} == 0 ]] || peer_names=(aot-floor jwtbearer node-jose)
+for p in "${peer_names[@]}"; do
+  start_peer "$p"
+  warm tokens-es-10k.txt
+  for s in "${scenarios[@]}"; do
+    case $s in
+    es256) measure "$p" es256 1 tokens-es-1.txt; measure "$p" es256 10k tokens-es-10k.txt ;;
+    rs256) measure "$p" rs256 10k tokens-rs-10k.txt ;;
+    mixed) measure "$p" mixed "5k valid + 5k bad" tokens-mixed.txt ;;
+    unknown-kid) measure "$p" unknown-kid "10k random kids + 10k valid" tokens-flood.txt ;;
+    outage) measure "$p" outage "20k over 2 cached kids, registry killed at $(( secs / 2 ))s" tokens-outage.txt ;;
+    esac
+  done
+  stop "$server_pid"
+done
+
 echo
 for n in "${notes[@]}"; do echo "- $n"; done
+
+# openssl speed on the server core: column 7 of its ECDSA line is sign/s, the last one verify/s.
+es_verify=$(taskset -c 0 openssl speed -seconds 2 ecdsap256 2>/dev/null | awk '/256 bits ecdsa/ { print int($NF) }')
+rs_verify=$(taskset -c 0 openssl speed -seconds 2 rsa2048 2>/dev/null | awk '/^rsa 2048 bits/ { print int($NF) }')
+echo "- openssl speed on CPU 0: ECDSA P-256 verify ${es_verify:-?}/s, RSA-2048 verify ${rs_verify:-?}/s"
+
+# --- the targets of the load-test issue, computed from this run ---------------------------------
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "?" }'; }
+verdict() { awk -v r="$1" -v t="$2" 'BEGIN { if (r == "?") print "not measured"; else if (r + 0 >= t) print "met"; else print "MISSED" }'; }
+echo
+echo "| target | measured | ratio | verdict |"
+echo "|---|---|---|---|"
+if [[ -n ${rps_of["aot-floor|es256|1"]:-} && -n ${rps_of["$ev|es256|1"]:-} ]]; then
+  r=$(ratio "${rps_of["$ev|es256|1"]}" "${rps_of["aot-floor|es256|1"]}")
+  echo "| same token ≥ 0.8 × floor | ${rps_of["$ev|es256|1"]} vs ${rps_of["aot-floor|es256|1"]} rps | $r | $(verdict "$r" 0.8) |"
+fi
+if [[ -n ${rps_of["aot-floor|es256|10k"]:-} && -n $es_verify ]]; then
+  bound=$(awk -v f="${rps_of["aot-floor|es256|10k"]}" -v o="$es_verify" 'BEGIN { printf "%d", 1 / (1 / f + 1 / o) }')
+  for row_key in "$ev|es256|10k" "$ev (cache off)|es256|10k"; do
+    [[ -n ${rps_of[$row_key]:-} ]] || continue
+    r=$(ratio "${rps_of[$row_key]}" "$bound")
+    echo "| 10k ES256, ${row_key%%|*} ≥ 0.8 × 1/(1/floor + 1/openssl) | ${rps_of[$row_key]} vs $bound rps | $r | $(verdict "$r" 0.8) |"
+  done
+fi
+for key in "${!rps_of[@]}"; do
+  [[ $key == "$ev"* ]] || continue
+  rest=${key#*|}
+  for p in jwtbearer:2 node-jose:3; do
+    peer=${p%%:*} want=${p##*:}
+    [[ -n ${rps_of["$peer|$rest"]:-} ]] || continue
+    r=$(ratio "${rps_of[$key]}" "${rps_of["$peer|$rest"]}")
+    echo "| ${key%%|*}, ${rest//|/ }: ≥ $want × $peer | ${rps_of[$key]} vs ${rps_of["$peer|$rest"]} rps | $r | $(verdict "$r" "$want") |"
+  done
+done | sort
+if [[ ${#startups[@]} -gt 0 ]]; then
+  median=$(printf '%s\n' "${startups[@]}" | sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
+  echo "| cold start < 50 ms | EdgeVerifier starts: ${startups[*]} ms; median $median | | $(awk -v m="$median" 'BEGIN { print (m < 50) ? "met" : "MISSED" }') |"
+fi
+peak=0
+for key in "${!rss_of[@]}"; do [[ $key == "$ev"* && ${rss_of[$key]} -gt $peak ]] && peak=${rss_of[$key]}; done
+echo "| peak RSS under load < 64 MiB | highest EdgeVerifier VmHWM: $peak MiB | | $( (( peak < 64 )) && echo met || echo MISSED) |"
+echo
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
