@@ -38,6 +38,7 @@ public class VerifyBenchmarks : IDisposable
     private ReadOnlyMemory<char> _malformed;
     private ReadOnlyMemory<char> _malformedHeaderJson;
     private TokenVerifier _cachedVerifier = null!;
+    private TokenVerifier _refusingVerifier = null!;
     private VerificationKey _es256Key = null!;
     private VerificationKey _rs256Key = null!;
     private byte[] _es256Input = null!;
@@ -95,6 +96,16 @@ public class VerifyBenchmarks : IDisposable
             throw new InvalidOperationException("Verify_ES256_CacheHit is not a synchronous cache hit");
         }
 
+        // The same forged ES256 token through a verifier with the refused-token cache, refused once.
+        _refusingVerifier = new TokenVerifier(_verifier.Policy, _fixture.Resolver, _fixture.Time, null, new RefusedTokenCache(1000));
+        var refusal = _refusingVerifier.VerifyAsync(_badSignature).AsTask().GetAwaiter().GetResult();
+        var again = Fail_BadSignature_RefusedCacheHit();
+        if (refusal.Error != VerifyError.BadSignature || !again.IsCompletedSuccessfully || again.Result.Error != VerifyError.BadSignature
+            || _refusingVerifier.Refused!.Count != 1)
+        {
+            throw new InvalidOperationException("Fail_BadSignature_RefusedCacheHit is not a synchronous refused-cache hit");
+        }
+
         ExpectValid(IdentityModel_ES256(), "ES256");
         ExpectValid(IdentityModel_RS256(), "RS256");
     }
@@ -129,6 +140,10 @@ public class VerifyBenchmarks : IDisposable
 
     [Benchmark, BenchmarkCategory("Failure")]
     public ValueTask<VerifyResult> Fail_BadSignature() => _verifier.VerifyAsync(_badSignature);
+
+    /// <summary>The same forgery again: answered from the refused-token cache, key instance and clock re-checked.</summary>
+    [Benchmark, BenchmarkCategory("Failure")]
+    public ValueTask<VerifyResult> Fail_BadSignature_RefusedCacheHit() => _refusingVerifier.VerifyAsync(_badSignature);
 
     /// <summary>A kid the directory does not hold, remembered as missing (no file read per request).</summary>
     [Benchmark, BenchmarkCategory("Failure")]

@@ -91,6 +91,13 @@ public sealed class VerifierOptions
     [Range(0, 10_000_000)]
     public int TokenCacheEntries { get; set; } = 10_000;
 
+    /// <summary>
+    /// How many refused tokens to remember by exact text (0: none): only refusals the token and its key
+    /// alone decide (bad signature, wrong iss/aud, expired, ...). Default 10,000 (under 1 KB each).
+    /// </summary>
+    [Range(0, 10_000_000)]
+    public int RefusedTokenCacheEntries { get; set; } = 10_000;
+
     /// <summary>DPoP proof checking (RFC 9449).</summary>
     [ValidateObjectMembers]
     public DpopOptions Dpop { get; set; } = new();

@@ -16,16 +16,26 @@ public static class EdgeMetrics
 
     private static readonly Counter<long> StaleServes = Meter.CreateCounter<long>("edgeverifier.key.stale_served", "{lookup}", "Key lookups answered from a document past its freshness (fail-safe or stale-while-revalidate)");
 
-    private static readonly Counter<long> TokenCacheLookups = Meter.CreateCounter<long>("edgeverifier.token_cache.lookups", "{lookup}", "Verified-token cache: hits, and misses that led to a full verification");
+    private static readonly Counter<long> TokenCacheLookups = Meter.CreateCounter<long>("edgeverifier.token_cache.lookups", "{lookup}", "Token caches: verified-token hits, misses that led to a full verification, and refusals answered from the refused-token cache");
 
     private static readonly KeyValuePair<string, object?> Hit = new("result", "hit");
     private static readonly KeyValuePair<string, object?> MissTag = new("result", "miss");
+    private static readonly KeyValuePair<string, object?> RefusedHit = new("result", "refused_hit");
 
     public static void TokenCache(bool hit)
     {
         if (TokenCacheLookups.Enabled)
         {
             TokenCacheLookups.Add(1, hit ? Hit : MissTag);
+        }
+    }
+
+    /// <summary>A refusal answered from the refused-token cache (no signature check).</summary>
+    public static void TokenCacheRefusal()
+    {
+        if (TokenCacheLookups.Enabled)
+        {
+            TokenCacheLookups.Add(1, RefusedHit);
         }
     }
 

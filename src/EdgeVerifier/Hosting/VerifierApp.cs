@@ -109,7 +109,8 @@ public sealed class VerifierApp : IAsyncDisposable
 
         var claimsPolicy = VerifierFactory.CreatePolicy(options);
         var cache = options.TokenCacheEntries > 0 ? new VerifiedTokenCache(options.TokenCacheEntries, TimeSpan.FromSeconds(options.ClockSkewSeconds)) : null;
-        var verifier = new TokenVerifier(claimsPolicy, keys, time, cache);
+        var refused = options.RefusedTokenCacheEntries > 0 ? new RefusedTokenCache(options.RefusedTokenCacheEntries) : null;
+        var verifier = new TokenVerifier(claimsPolicy, keys, time, cache, refused);
         var introspector = VerifierFactory.CreateIntrospector(options, verifier.Policy.Claims, time, loggers, out error);
         var revocation = error is null ? VerifierFactory.CreateRevocation(options, time, loggers, out error) : null;
         if (error is not null)

@@ -21,20 +21,25 @@ public sealed class TokenVerifier
     private readonly KeyResolver _keys;
     private readonly TimeProvider _time;
     private readonly VerifiedTokenCache? _cache;
+    private readonly RefusedTokenCache? _refused;
 
     /// <param name="policy">What to enforce.</param>
     /// <param name="keys">Where keys come from.</param>
     /// <param name="time">The clock.</param>
     /// <param name="cache">Earlier results by exact token text; null to verify every token in full.</param>
-    public TokenVerifier(VerifierPolicy policy, KeyResolver keys, TimeProvider time, VerifiedTokenCache? cache = null)
+    /// <param name="refused">Earlier deterministic refusals by exact token text; null to check every bad token in full.</param>
+    public TokenVerifier(VerifierPolicy policy, KeyResolver keys, TimeProvider time, VerifiedTokenCache? cache = null, RefusedTokenCache? refused = null)
     {
         Policy = policy;
         _keys = keys;
         _time = time;
         _cache = cache;
+        _refused = refused;
     }
 
     public VerifiedTokenCache? Cache => _cache;
+
+    public RefusedTokenCache? Refused => _refused;
 
     public VerifierPolicy Policy { get; }
 
@@ -50,6 +55,12 @@ public sealed class TokenVerifier
         {
             Diagnostics.EdgeMetrics.TokenCache(hit: true);
             return new(VerifyResult.Ok(cached!));
+        }
+
+        if (_refused is not null && span.Length <= Policy.MaxTokenLength && _refused.TryGet(span, Now(), _keys, out var refusal))
+        {
+            Diagnostics.EdgeMetrics.TokenCacheRefusal();
+            return new(refusal);
         }
 
         var error = Split(span, Policy.MaxTokenLength, out var dot1, out var dot2);
@@ -210,11 +221,18 @@ public sealed class TokenVerifier
         };
     }
 
+    /// <summary>A refusal decided by this token and this key alone, remembered when the refusal cache keeps its kind.</summary>
+    private VerifyResult Refuse(ReadOnlySpan<char> token, VerifyError error, string? kid, VerificationKey key, double now = double.NaN)
+    {
+        _refused?.Add(token, error, kid, key, double.IsNaN(now) ? Now() : now);
+        return VerifyResult.Fail(error, kid);
+    }
+
     private VerifyResult Complete(ReadOnlySpan<char> token, int dot1, int dot2, SigningAlgorithm alg, VerificationKey key, string? kid, bool includePayload)
     {
         if (!key.Permits(alg))
         {
-            return VerifyResult.Fail(VerifyError.KeyAlgMismatch, kid ?? key.Kid);
+            return Refuse(token, VerifyError.KeyAlgMismatch, kid ?? key.Kid, key);
         }
 
         var signingInput = token[..dot2];
@@ -236,13 +254,13 @@ public sealed class TokenVerifier
             if (Base64Url.DecodeFromChars(signature, signatureBytes, out _, out var signatureLength) != OperationStatus.Done
                 || Base64Url.DecodeFromChars(payload, payloadBytes, out _, out var payloadLength) != OperationStatus.Done)
             {
-                return VerifyResult.Fail(VerifyError.MalformedToken, kid ?? key.Kid);
+                return Refuse(token, VerifyError.MalformedToken, kid ?? key.Kid, key);
             }
 
             // The signature is checked before any claim, so a forged token only ever learns bad_signature.
             if (!key.Verify(alg, inputBytes, signatureBytes[..signatureLength]))
             {
-                return VerifyResult.Fail(VerifyError.BadSignature, kid ?? key.Kid);
+                return Refuse(token, VerifyError.BadSignature, kid ?? key.Kid, key);
             }
 
             var json = payloadBytes[..payloadLength];
@@ -250,7 +268,7 @@ public sealed class TokenVerifier
             var error = ClaimsReader.Read(json, Policy.Claims, now, out var claims);
             if (error != VerifyError.None)
             {
-                return VerifyResult.Fail(error, kid ?? key.Kid);
+                return Refuse(token, error, kid ?? key.Kid, key, now);
             }
 
             var verified = new VerifiedToken

@@ -1,31 +1,24 @@
-using System.Collections.Concurrent;
 using EdgeVerifier.Keys;
 
 namespace EdgeVerifier.Tokens;
 
 /// <summary>
-/// DESIGN.md step 4: tokens that verified, by exact whole-token text (never by a hash, so no
-/// collision can alias two tokens; non-canonical base64url is refused earlier, so one token has
-/// one text). A hit re-checks the time claims and that the kid still resolves to the very key
-/// instance the token was verified with, so an entry dies with its key (file deleted or changed,
-/// key dropped from a set), its <c>exp</c>, or — checked by the caller on every request —
-/// revocation. Bounded: at most <c>maxEntries</c>; when full, expired entries go first, then
-/// arbitrary ones.
+/// DESIGN.md step 4: tokens that verified, by exact whole-token text (<see cref="TokenTextMap{TEntry}"/>).
+/// A hit re-checks the time claims and that the kid still resolves to the very key instance the
+/// token was verified with, so an entry dies with its key (file deleted or changed, key dropped
+/// from a set), its <c>exp</c>, or — checked by the caller on every request — revocation.
+/// Bounded: at most <c>maxEntries</c>; when full, expired entries go first, then arbitrary ones.
 /// </summary>
 public sealed class VerifiedTokenCache
 {
-    private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Entry>.AlternateLookup<ReadOnlySpan<char>> _bySpan;
-    private readonly int _maxEntries;
+    private readonly TokenTextMap<Entry> _entries;
     private readonly double _skew;
-    private int _trimming;
 
     public VerifiedTokenCache(int maxEntries, TimeSpan clockSkew)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxEntries, 1);
-        _maxEntries = maxEntries;
         _skew = clockSkew.TotalSeconds;
-        _bySpan = _entries.GetAlternateLookup<ReadOnlySpan<char>>();
+        var skew = _skew;
+        _entries = new TokenTextMap<Entry>(maxEntries, (entry, now) => double.IsFinite(entry.Token.ExpiresAt) && now >= entry.Token.ExpiresAt + skew);
     }
 
     public int Count => _entries.Count;
@@ -34,7 +27,7 @@ public sealed class VerifiedTokenCache
     public bool TryGet(ReadOnlySpan<char> token, double now, KeyResolver keys, out VerifiedToken? verified)
     {
         verified = null;
-        if (!_bySpan.TryGetValue(token, out var entry))
+        if (!_entries.TryGet(token, out var entry))
         {
             return false;
         }
@@ -46,7 +39,7 @@ public sealed class VerifiedTokenCache
         if (!timeOk || lookup.Status != KeyLookupStatus.Found || !ReferenceEquals(lookup.Key, entry.Key))
         {
             // Expired, or the key changed or went: verify afresh (which gives the precise answer).
-            _bySpan.TryRemove(token, out _);
+            _entries.Remove(token);
             return false;
         }
 
@@ -54,57 +47,11 @@ public sealed class VerifiedTokenCache
         return true;
     }
 
-    public void Add(ReadOnlySpan<char> token, VerifiedToken verified, VerificationKey key, double now)
-    {
-        if (_entries.Count >= _maxEntries)
-        {
-            Trim(now);
-            if (_entries.Count >= _maxEntries)
-            {
-                return; // another thread is trimming: skip caching this one rather than overshoot
-            }
-        }
-
-        _entries[token.ToString()] = new Entry(verified, key);
-    }
+    public void Add(ReadOnlySpan<char> token, VerifiedToken verified, VerificationKey key, double now) =>
+        _entries.Add(token, new Entry(verified, key), now);
 
     /// <summary>Drops every entry (e.g. when key material is reloaded wholesale).</summary>
     public void Clear() => _entries.Clear();
-
-    private void Trim(double now)
-    {
-        if (Interlocked.Exchange(ref _trimming, 1) != 0)
-        {
-            return;
-        }
-
-        try
-        {
-            foreach (var (token, entry) in _entries)
-            {
-                if (double.IsFinite(entry.Token.ExpiresAt) && now >= entry.Token.ExpiresAt + _skew)
-                {
-                    _entries.TryRemove(token, out _);
-                }
-            }
-
-            // Still full: free a tenth, whichever entries come first.
-            var target = _maxEntries - Math.Max(1, _maxEntries / 10);
-            foreach (var (token, _) in _entries)
-            {
-                if (_entries.Count <= target)
-                {
-                    break;
-                }
-
-                _entries.TryRemove(token, out _);
-            }
-        }
-        finally
-        {
-            Volatile.Write(ref _trimming, 0);
-        }
-    }
 
     private sealed class Entry(VerifiedToken token, VerificationKey key)
     {
