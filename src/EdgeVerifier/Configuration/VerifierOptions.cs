@@ -93,7 +93,7 @@ public sealed class VerifierOptions
 
     /// <summary>
     /// How many refused tokens to remember by exact text (0: none): only refusals the token and its key
-    /// alone decide (bad signature, wrong iss/aud, expired, ...). Default 10,000 (under 1 KB each).
+    /// alone decide (bad signature, wrong iss/aud, expired, ...), by SHA-256 of the text. Default 10,000 (~200 B each).
     /// </summary>
     [Range(0, 10_000_000)]
     public int RefusedTokenCacheEntries { get; set; } = 10_000;

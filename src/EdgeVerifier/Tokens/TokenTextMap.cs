@@ -7,7 +7,7 @@ namespace EdgeVerifier.Tokens;
 /// Entries by exact whole-token text (never by a hash, so no collision can alias two tokens;
 /// non-canonical base64url is refused earlier, so one token has one text), looked up by span
 /// without copying. Bounded: at most <c>maxEntries</c>; when full, entries <c>isDead</c> names go
-/// first, then a tenth of the rest, whichever come first. One thread trims at a time; an add that
+/// first, then arbitrary ones until the map is at 90 %. One thread trims at a time; an add that
 /// meets a full map while another thread trims is skipped rather than overshoot the bound.
 /// </summary>
 internal sealed class TokenTextMap<TEntry>
@@ -31,7 +31,14 @@ internal sealed class TokenTextMap<TEntry>
 
     public bool TryGet(ReadOnlySpan<char> token, [NotNullWhen(true)] out TEntry? entry) => _bySpan.TryGetValue(token, out entry);
 
-    public void Remove(ReadOnlySpan<char> token) => _bySpan.TryRemove(token, out _);
+    /// <summary>Removes the entry for this token if it is still <paramref name="entry"/> (not one another thread has put since).</summary>
+    public void Remove(ReadOnlySpan<char> token, TEntry entry)
+    {
+        if (_bySpan.TryGetValue(token, out var key, out var current) && ReferenceEquals(current, entry))
+        {
+            _entries.TryRemove(new KeyValuePair<string, TEntry>(key, current));
+        }
+    }
 
     public void Add(ReadOnlySpan<char> token, TEntry entry, double now)
     {

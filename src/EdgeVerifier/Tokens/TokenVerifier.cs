@@ -94,7 +94,7 @@ public sealed class TokenVerifier
         switch (lookup.Status)
         {
             case KeyLookupStatus.Found:
-                return new(Complete(span, dot1, dot2, header.Alg, lookup.Key!, null, includePayload));
+                return new(Complete(span, dot1, dot2, header.Alg, lookup.Key!, null, kid[..header.KidLength], includePayload));
             case KeyLookupStatus.Miss:
                 return ResolveThenComplete(token, dot1, dot2, header.Alg, new string(kid[..header.KidLength]), includePayload, cancellationToken);
             case KeyLookupStatus.NotFound:
@@ -215,24 +215,43 @@ public sealed class TokenVerifier
         var lookup = await _keys.ResolveAsync(kid, cancellationToken).ConfigureAwait(false);
         return lookup.Status switch
         {
-            KeyLookupStatus.Found => Complete(token.Span, dot1, dot2, alg, lookup.Key!, kid, includePayload),
+            KeyLookupStatus.Found => Complete(token.Span, dot1, dot2, alg, lookup.Key!, kid, kid, includePayload),
             KeyLookupStatus.NotFound => VerifyResult.Fail(VerifyError.UnknownKid, kid),
             _ => VerifyResult.Fail(VerifyError.KeySourceUnavailable, kid),
         };
     }
 
     /// <summary>A refusal decided by this token and this key alone, remembered when the refusal cache keeps its kind.</summary>
-    private VerifyResult Refuse(ReadOnlySpan<char> token, VerifyError error, string? kid, VerificationKey key, double now = double.NaN)
+    private VerifyResult Refuse(ReadOnlySpan<char> token, VerifyError error, string? kid, ReadOnlySpan<char> headerKid, VerificationKey key, double now = double.NaN)
     {
-        _refused?.Add(token, error, kid, key, double.IsNaN(now) ? Now() : now);
+        if (_refused is not null && RefusedTokenCache.Keeps(error))
+        {
+            _refused.Add(token, error, kid, LookupKid(headerKid, kid, key), key, double.IsNaN(now) ? Now() : now);
+        }
+
         return VerifyResult.Fail(error, kid);
     }
 
-    private VerifyResult Complete(ReadOnlySpan<char> token, int dot1, int dot2, SigningAlgorithm alg, VerificationKey key, string? kid, bool includePayload)
+    /// <summary>
+    /// The kid a cache hit must resolve again, exactly as <see cref="VerifyAsync"/> resolved it: the
+    /// header's kid, or null when the header had none (the default key).
+    /// </summary>
+    private static string? LookupKid(ReadOnlySpan<char> headerKid, string? resultKid, VerificationKey key) =>
+        headerKid.IsEmpty ? null
+        : headerKid.SequenceEqual(resultKid) ? resultKid
+        : headerKid.SequenceEqual(key.Kid) ? key.Kid
+        : headerKid.ToString();
+
+    /// <summary>
+    /// Steps 6–7 with the key in hand. <c>kid</c> is the kid as a string when the caller already has
+    /// one (the resolve path), null on the fast path; <c>headerKid</c> is the header's kid, empty when
+    /// it had none and the default key was used.
+    /// </summary>
+    private VerifyResult Complete(ReadOnlySpan<char> token, int dot1, int dot2, SigningAlgorithm alg, VerificationKey key, string? kid, ReadOnlySpan<char> headerKid, bool includePayload)
     {
         if (!key.Permits(alg))
         {
-            return Refuse(token, VerifyError.KeyAlgMismatch, kid ?? key.Kid, key);
+            return Refuse(token, VerifyError.KeyAlgMismatch, kid ?? key.Kid, headerKid, key);
         }
 
         var signingInput = token[..dot2];
@@ -254,13 +273,13 @@ public sealed class TokenVerifier
             if (Base64Url.DecodeFromChars(signature, signatureBytes, out _, out var signatureLength) != OperationStatus.Done
                 || Base64Url.DecodeFromChars(payload, payloadBytes, out _, out var payloadLength) != OperationStatus.Done)
             {
-                return Refuse(token, VerifyError.MalformedToken, kid ?? key.Kid, key);
+                return Refuse(token, VerifyError.MalformedToken, kid ?? key.Kid, headerKid, key);
             }
 
             // The signature is checked before any claim, so a forged token only ever learns bad_signature.
             if (!key.Verify(alg, inputBytes, signatureBytes[..signatureLength]))
             {
-                return Refuse(token, VerifyError.BadSignature, kid ?? key.Kid, key);
+                return Refuse(token, VerifyError.BadSignature, kid ?? key.Kid, headerKid, key);
             }
 
             var json = payloadBytes[..payloadLength];
@@ -268,7 +287,7 @@ public sealed class TokenVerifier
             var error = ClaimsReader.Read(json, Policy.Claims, now, out var claims);
             if (error != VerifyError.None)
             {
-                return Refuse(token, error, kid ?? key.Kid, key, now);
+                return Refuse(token, error, kid ?? key.Kid, headerKid, key, now);
             }
 
             var verified = new VerifiedToken
@@ -289,7 +308,7 @@ public sealed class TokenVerifier
             if (_cache is not null && !includePayload)
             {
                 Diagnostics.EdgeMetrics.TokenCache(hit: false);
-                _cache.Add(token, verified, key, now);
+                _cache.Add(token, verified, key, LookupKid(headerKid, verified.Kid, key), now);
             }
 
             return VerifyResult.Ok(verified);

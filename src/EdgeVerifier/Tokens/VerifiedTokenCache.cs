@@ -4,8 +4,8 @@ namespace EdgeVerifier.Tokens;
 
 /// <summary>
 /// DESIGN.md step 4: tokens that verified, by exact whole-token text (<see cref="TokenTextMap{TEntry}"/>).
-/// A hit re-checks the time claims and that the kid still resolves to the very key instance the
-/// token was verified with, so an entry dies with its key (file deleted or changed, key dropped
+/// A hit re-checks the time claims and that the header's kid (or, without one, the default key)
+/// still resolves to the very key instance the token was verified with, so an entry dies with its key (file deleted or changed, key dropped
 /// from a set), its <c>exp</c>, or — checked by the caller on every request — revocation.
 /// Bounded: at most <c>maxEntries</c>; when full, expired entries go first, then arbitrary ones.
 /// </summary>
@@ -35,11 +35,11 @@ public sealed class VerifiedTokenCache
         var cached = entry.Token;
         var timeOk = !(double.IsFinite(cached.ExpiresAt) && now >= cached.ExpiresAt + _skew)
             && !(double.IsFinite(cached.NotBefore) && now + _skew < cached.NotBefore);
-        var lookup = cached.Kid is { } kid ? keys.TryGetCached(kid) : keys.GetDefault();
+        var lookup = entry.LookupKid is { } kid ? keys.TryGetCached(kid) : keys.GetDefault();
         if (!timeOk || lookup.Status != KeyLookupStatus.Found || !ReferenceEquals(lookup.Key, entry.Key))
         {
             // Expired, or the key changed or went: verify afresh (which gives the precise answer).
-            _entries.Remove(token);
+            _entries.Remove(token, entry);
             return false;
         }
 
@@ -47,15 +47,21 @@ public sealed class VerifiedTokenCache
         return true;
     }
 
-    public void Add(ReadOnlySpan<char> token, VerifiedToken verified, VerificationKey key, double now) =>
-        _entries.Add(token, new Entry(verified, key), now);
+    /// <param name="token">The token text.</param>
+    /// <param name="verified">The result.</param>
+    /// <param name="key">The key instance it verified with.</param>
+    /// <param name="lookupKid">The header's kid, resolved again on a hit exactly as a fresh verification would; null for the default key.</param>
+    /// <param name="now">Unix seconds.</param>
+    public void Add(ReadOnlySpan<char> token, VerifiedToken verified, VerificationKey key, string? lookupKid, double now) =>
+        _entries.Add(token, new Entry(verified, key, lookupKid), now);
 
     /// <summary>Drops every entry (e.g. when key material is reloaded wholesale).</summary>
     public void Clear() => _entries.Clear();
 
-    private sealed class Entry(VerifiedToken token, VerificationKey key)
+    private sealed class Entry(VerifiedToken token, VerificationKey key, string? lookupKid)
     {
         public readonly VerifiedToken Token = token;
         public readonly VerificationKey Key = key;
+        public readonly string? LookupKid = lookupKid;
     }
 }

@@ -1,3 +1,4 @@
+using EdgeVerifier.Keys;
 using EdgeVerifier.Tests.Support;
 using EdgeVerifier.Tokens;
 
@@ -132,6 +133,70 @@ public sealed class RefusedTokenCacheTests
 
         Assert.Equal(1, verified.Count);
         Assert.True((await verifier.VerifyAsync(good.AsMemory())).IsValid);
+    }
+
+    [Fact]
+    public async Task VerifyAsync_KidMovesFromAKidlessKeyToAnEarlierSource_BothCachesFollowTheKid()
+    {
+        // Two sources in order: one that will later publish "k-late", then a key without a kid, which
+        // answers any kid (and is the default key). A cache hit must resolve the header's kid again,
+        // as a fresh verification does, not the verifying key's own (absent) kid, i.e. the default key.
+        var signer = TestKeys.Fresh(SigningAlgorithm.ES256, "k-late");
+        var kidless = System.Text.Json.Nodes.JsonNode.Parse(TestKeys.PublicJson(signer))!.AsObject();
+        kidless.Remove("kid");
+        var first = new SettableSource();
+        var second = new SettableSource { AnyKid = Parse(kidless.ToJsonString()) };
+        using var resolver = new KeyResolver([first, second]);
+        using var h = new VerifierHarness();
+        var verified = new VerifiedTokenCache(100, TimeSpan.FromSeconds(h.Options.ClockSkewSeconds));
+        var refused = new RefusedTokenCache(100);
+        var verifier = new TokenVerifier(h.Verifier.Policy, resolver, h.Time, verified, refused);
+        var token = TestTokens.Sign(signer, TestTokens.Payload(h.Time.GetUtcNow()));
+
+        Assert.True((await verifier.VerifyAsync(token.AsMemory())).IsValid);
+        Assert.True((await verifier.VerifyAsync(token.AsMemory())).IsValid);
+        Assert.Equal(1, verified.Count);
+
+        // The first source now publishes k-late as another key: the token no longer verifies.
+        first.ByKid["k-late"] = Parse(TestKeys.PublicJson(TestKeys.Fresh(SigningAlgorithm.ES256, "k-late")));
+        Assert.Equal(VerifyError.BadSignature, (await verifier.VerifyAsync(token.AsMemory())).Error);
+        Assert.Equal(VerifyError.BadSignature, (await verifier.VerifyAsync(token.AsMemory())).Error);
+        Assert.Equal(1, refused.Count);
+
+        // Withdrawn again: the kid-less key answers once more, and the remembered refusal must not.
+        first.ByKid.Clear();
+        Assert.True((await verifier.VerifyAsync(token.AsMemory())).IsValid);
+    }
+
+    private static VerificationKey Parse(string json) =>
+        JwkReader.Parse(System.Text.Encoding.UTF8.GetBytes(json)).Keys?[0]
+            ?? throw new InvalidOperationException("the test key does not parse");
+
+    /// <summary>An in-memory key source the test switches by hand (the resolver's order is what is under test).</summary>
+    private sealed class SettableSource : IKeySource
+    {
+        public System.Collections.Concurrent.ConcurrentDictionary<string, VerificationKey> ByKid { get; } = new();
+
+        /// <summary>A key without a kid: answers every kid, and is the default key.</summary>
+        public VerificationKey? AnyKid { get; init; }
+
+        public string Name => "settable";
+
+        public SourceReadiness Readiness => new(true, Name);
+
+        public KeyLookup TryGetCached(ReadOnlySpan<char> kid) =>
+            ByKid.TryGetValue(kid.ToString(), out var key) ? KeyLookup.Found(key)
+            : AnyKid is { } any ? KeyLookup.Found(any)
+            : KeyLookup.NotFound;
+
+        public ValueTask<KeyLookup> ResolveAsync(string kid, CancellationToken cancellationToken) => new(TryGetCached(kid));
+
+        public KeyLookup GetDefault() =>
+            AnyKid is { } any ? KeyLookup.Found(any) : KeyLookup.NotFound;
+
+        public void Dispose()
+        {
+        }
     }
 
     [Fact]
