@@ -200,6 +200,65 @@ public sealed class RefusedTokenCacheTests
     }
 
     [Fact]
+    public async Task VerifyAsync_KeyAlgMismatch_RememberedThenDroppedWhenTheKeyIsReplaced()
+    {
+        var (h, verifier, refused, _) = Rig();
+        using var _ = h;
+
+        // An ES256 token naming the RS256 key's kid, signed by the ES256 key that will replace it.
+        var replacement = TestKeys.Fresh(SigningAlgorithm.ES256, "k-RS256");
+        var token = TestTokens.Sign(replacement, TestTokens.Payload(h.Time.GetUtcNow()));
+        Assert.Equal(VerifyError.KeyAlgMismatch, (await verifier.VerifyAsync(token.AsMemory())).Error);
+        Assert.Equal(VerifyError.KeyAlgMismatch, (await verifier.VerifyAsync(token.AsMemory())).Error);
+        Assert.Equal(1, refused.Count);
+
+        var temp = Path.Combine(h.Directory.Path, "k-RS256.tmp");
+        File.WriteAllText(temp, TestKeys.PublicJson(replacement));
+        File.Move(temp, Path.Combine(h.Directory.Path, "k-RS256.jwk"), overwrite: true);
+        h.Time.Advance(TimeSpan.FromSeconds(h.Options.KeyRecheckSeconds + 1));
+
+        Assert.True(await Eventually.TrueAsync(async () => (await verifier.VerifyAsync(token.AsMemory())).IsValid));
+    }
+
+    [Fact]
+    public async Task VerifyAsync_PayloadNotJsonOrAudienceWrongOrClaimMissing_EachRememberedWithItsCode()
+    {
+        var (h, verifier, refused, _) = Rig();
+        using var _ = h;
+        var key = TestKeys.For(SigningAlgorithm.ES256);
+        var now = h.Time.GetUtcNow();
+        var cases = new (string Token, VerifyError Error)[]
+        {
+            (TestTokens.Sign(key, "{\"iss\":"), VerifyError.MalformedToken),
+            (TestTokens.Sign(key, TestTokens.Payload(now).Replace("\"aud\":\"edge\"", "\"aud\":\"other\"", StringComparison.Ordinal)), VerifyError.BadAudience),
+            (TestTokens.Sign(key, $"{{\"iss\":\"{TestTokens.Issuer}\",\"aud\":\"{TestTokens.Audience}\",\"sub\":\"u\"}}"), VerifyError.MissingClaim),
+        };
+
+        foreach (var (token, error) in cases)
+        {
+            Assert.Equal(error, (await verifier.VerifyAsync(token.AsMemory())).Error);
+            Assert.Equal(error, (await verifier.VerifyAsync(token.AsMemory(), includePayload: true)).Error);
+        }
+
+        Assert.Equal(cases.Length, refused.Count);
+    }
+
+    [Fact]
+    public async Task VerifyAsync_ExpiredThenClockMovesOn_StillExpired()
+    {
+        var (h, verifier, refused, _) = Rig();
+        using var _ = h;
+        var token = TestTokens.Sign(TestKeys.For(SigningAlgorithm.ES256), TestTokens.Payload(h.Time.GetUtcNow(), TimeSpan.FromMinutes(5)));
+        h.Time.Advance(TimeSpan.FromMinutes(10));
+        Assert.Equal(VerifyError.Expired, (await verifier.VerifyAsync(token.AsMemory())).Error);
+
+        h.Time.Advance(TimeSpan.FromDays(1));
+
+        Assert.Equal(VerifyError.Expired, (await verifier.VerifyAsync(token.AsMemory())).Error);
+        Assert.Equal(1, refused.Count);
+    }
+
+    [Fact]
     public void Keeps_OnlyAnswersTheTokenAndKeyDecide()
     {
         Assert.True(RefusedTokenCache.Keeps(VerifyError.BadSignature));
