@@ -59,6 +59,18 @@ public sealed class VerifierHarness : IDisposable
 
     public async Task<VerifyError> ErrorOfAsync(string token) => (await VerifyAsync(token)).Error;
 
+    /// <summary>
+    /// Rotation by rename (atomic): writes the public half of <paramref name="key"/> as
+    /// <c>{kid}.jwk</c> in the key directory, then moves the clock past the recheck bound.
+    /// </summary>
+    public void ReplacePublicKey(string kid, EdgeVerifier.Keys.SigningKey key)
+    {
+        var temp = System.IO.Path.Combine(Directory.Path, kid + ".tmp");
+        File.WriteAllText(temp, TestKeys.PublicJson(key));
+        File.Move(temp, System.IO.Path.Combine(Directory.Path, kid + ".jwk"), overwrite: true);
+        Time.Advance(TimeSpan.FromSeconds(Options.KeyRecheckSeconds + 1));
+    }
+
     public void Dispose()
     {
         Resolver.Dispose();

@@ -48,11 +48,7 @@ public sealed class RefusedTokenCacheTests
         Assert.Equal(VerifyError.BadSignature, (await verifier.VerifyAsync(token.AsMemory())).Error);
         Assert.Equal(1, refused.Count);
 
-        // Rotation by rename (atomic): the key that really signed the token, under the same kid.
-        var temp = Path.Combine(h.Directory.Path, "k-ES256.tmp");
-        File.WriteAllText(temp, TestKeys.PublicJson(signer));
-        File.Move(temp, Path.Combine(h.Directory.Path, "k-ES256.jwk"), overwrite: true);
-        h.Time.Advance(TimeSpan.FromSeconds(h.Options.KeyRecheckSeconds + 1));
+        h.ReplacePublicKey("k-ES256", signer);
 
         Assert.True(await Eventually.TrueAsync(async () => (await verifier.VerifyAsync(token.AsMemory())).IsValid));
         Assert.Equal(0, refused.Count);
@@ -212,10 +208,7 @@ public sealed class RefusedTokenCacheTests
         Assert.Equal(VerifyError.KeyAlgMismatch, (await verifier.VerifyAsync(token.AsMemory())).Error);
         Assert.Equal(1, refused.Count);
 
-        var temp = Path.Combine(h.Directory.Path, "k-RS256.tmp");
-        File.WriteAllText(temp, TestKeys.PublicJson(replacement));
-        File.Move(temp, Path.Combine(h.Directory.Path, "k-RS256.jwk"), overwrite: true);
-        h.Time.Advance(TimeSpan.FromSeconds(h.Options.KeyRecheckSeconds + 1));
+        h.ReplacePublicKey("k-RS256", replacement);
 
         Assert.True(await Eventually.TrueAsync(async () => (await verifier.VerifyAsync(token.AsMemory())).IsValid));
     }

@@ -82,10 +82,7 @@ public sealed class VerifiedTokenCacheTests
 
         // Rotation by rename (atomic): a new key under the same kid.
         var replacement = TestKeys.Fresh(SigningAlgorithm.ES256, "k-ES256");
-        var temp = Path.Combine(h.Directory.Path, "k-ES256.tmp");
-        File.WriteAllText(temp, TestKeys.PublicJson(replacement));
-        File.Move(temp, Path.Combine(h.Directory.Path, "k-ES256.jwk"), overwrite: true);
-        h.Time.Advance(TimeSpan.FromSeconds(h.Options.KeyRecheckSeconds + 1));
+        h.ReplacePublicKey("k-ES256", replacement);
 
         Assert.True(await Eventually.TrueAsync(async () => (await verifier.VerifyAsync(token.AsMemory())).Error == VerifyError.BadSignature));
     }
