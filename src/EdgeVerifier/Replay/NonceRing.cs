@@ -67,6 +67,10 @@ public sealed unsafe class NonceRing : IDisposable
     private readonly long* _slots;
     private readonly int _mask;
     private readonly byte[] _key;
+
+    // One keyed HMAC per thread, reset after each use: 0.6 µs a nonce against 1.4 µs for the one-shot
+    // HMACSHA256.HashData, which sets the key up again on every call (NonceRingBenchmarks.Reference_*).
+    private readonly ThreadLocal<IncrementalHash> _hmac;
     private int _disposed;
 
     private NonceRing(MemoryMappedFile file, MemoryMappedViewAccessor view, byte* basePointer, int capacity, byte[] key, DateTimeOffset createdAt, string path, string? recovery)
@@ -76,6 +80,7 @@ public sealed unsafe class NonceRing : IDisposable
         _slots = (long*)(basePointer + HeaderSize);
         _mask = capacity - 1;
         _key = key;
+        _hmac = new ThreadLocal<IncrementalHash>(() => IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, _key), trackAllValues: true);
         Capacity = capacity;
         CreatedAt = createdAt;
         Path = path;
@@ -227,7 +232,9 @@ public sealed unsafe class NonceRing : IDisposable
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         Span<byte> hash = stackalloc byte[32];
-        HMACSHA256.HashData(_key, nonce, hash);
+        var hmac = _hmac.Value!;
+        hmac.AppendData(nonce);
+        hmac.GetHashAndReset(hash);
         var bits = BinaryPrimitives.ReadUInt64LittleEndian(hash);
         var fingerprint = (uint)(bits >> 32);
         if (fingerprint is 0 or 0xFFFF_FFFF)
@@ -355,5 +362,11 @@ public sealed unsafe class NonceRing : IDisposable
         _view.SafeMemoryMappedViewHandle.ReleasePointer();
         _view.Dispose();
         _file.Dispose();
+        foreach (var hmac in _hmac.Values)
+        {
+            hmac.Dispose();
+        }
+
+        _hmac.Dispose();
     }
 }
