@@ -80,14 +80,15 @@ public sealed class VerifierApp : IAsyncDisposable
         // for a request-line log at Information. Off unless the configuration names the category; and never
         // while a query-parameter token may sit in the request line, whatever the settings say (a later rule
         // for the same category wins over the configuration's).
-        if (!string.IsNullOrEmpty(options.Policy.QueryParameter) || string.IsNullOrEmpty(builder.Configuration[$"Logging:LogLevel:{HostingDiagnostics}"]))
+        var queryToken = !string.IsNullOrEmpty(options.Policy.QueryParameter);
+        if (queryToken || !NamesCategory(builder.Configuration, HostingDiagnostics))
         {
-            builder.Logging.AddFilter(HostingDiagnostics, LogLevel.None);
+            builder.Services.PostConfigure<LoggerFilterOptions>(filters => Silence(filters, HostingDiagnostics));
         }
 
-        if (!string.IsNullOrEmpty(options.Policy.QueryParameter))
+        if (queryToken)
         {
-            builder.Logging.AddFilter("Microsoft.AspNetCore.HttpLogging", LogLevel.None);
+            builder.Services.PostConfigure<LoggerFilterOptions>(filters => Silence(filters, "Microsoft.AspNetCore.HttpLogging"));
         }
 
         builder.Services.AddSingleton(time);
@@ -147,6 +148,43 @@ public sealed class VerifierApp : IAsyncDisposable
         var state = new EndpointState(pipeline, new ErrorResponses(options.RetryAfterSeconds, policy.ScopeText), time, loggers.CreateLogger("EdgeVerifier.Http"), replay);
         Map(app, state, keys, revocation);
         return new VerifierApp(app, keys, loader, verifier, pipeline);
+    }
+
+    /// <summary>Whether <c>Logging:LogLevel:{category}</c> or <c>Logging:{provider}:LogLevel:{category}</c> is set.</summary>
+    private static bool NamesCategory(ConfigurationManager configuration, string category)
+    {
+        foreach (var section in configuration.GetSection("Logging").GetChildren())
+        {
+            var levels = section.Key.Equals("LogLevel", StringComparison.OrdinalIgnoreCase) ? section : section.GetSection("LogLevel");
+            if (!string.IsNullOrEmpty(levels[category]))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Turns <paramref name="category"/> off for every provider. A rule for one provider beats a rule
+    /// for all providers whatever their categories (e.g. <c>Logging:Console:LogLevel:Default</c>), so
+    /// the category is silenced for each provider the rules name, after the configuration's rules.
+    /// </summary>
+    private static void Silence(LoggerFilterOptions filters, string category)
+    {
+        var providers = new List<string?> { null };
+        foreach (var rule in filters.Rules)
+        {
+            if (rule.ProviderName is { } provider && !providers.Contains(provider))
+            {
+                providers.Add(provider);
+            }
+        }
+
+        foreach (var provider in providers)
+        {
+            filters.Rules.Add(new LoggerFilterRule(provider, category, LogLevel.None, null));
+        }
     }
 
     private static void Map(WebApplication app, EndpointState state, KeyResolver keys, RevocationList? revocation)

@@ -80,7 +80,8 @@ public sealed unsafe class NonceRing : IDisposable
         _slots = (long*)(basePointer + HeaderSize);
         _mask = capacity - 1;
         _key = key;
-        _hmac = new ThreadLocal<IncrementalHash>(() => IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, _key), trackAllValues: true);
+        // Not tracked: a thread that exits leaves its HMAC to the finalizer instead of to this ring until disposal.
+        _hmac = new ThreadLocal<IncrementalHash>(() => IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, _key), trackAllValues: false);
         Capacity = capacity;
         CreatedAt = createdAt;
         Path = path;
@@ -362,11 +363,6 @@ public sealed unsafe class NonceRing : IDisposable
         _view.SafeMemoryMappedViewHandle.ReleasePointer();
         _view.Dispose();
         _file.Dispose();
-        foreach (var hmac in _hmac.Values)
-        {
-            hmac.Dispose();
-        }
-
         _hmac.Dispose();
     }
 }

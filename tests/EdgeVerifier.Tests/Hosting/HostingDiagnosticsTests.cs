@@ -44,6 +44,32 @@ public sealed class HostingDiagnosticsTests : IDisposable
         Assert.False(HostingLogger(app).IsEnabled(LogLevel.Critical));
     }
 
+    [Fact]
+    public async Task QueryParameterToken_ProviderLevelDefaultOfTrace_HostingDiagnosticsStillOff()
+    {
+        // A rule for one provider beats a rule for all providers whatever its category: the console's own
+        // "Default: Trace" must not turn the request-line log (which would carry the token) back on.
+        await using var app = Create("access_token", new Dictionary<string, string?> { ["Logging:Console:LogLevel:Default"] = "Trace" });
+
+        Assert.False(HostingLogger(app).IsEnabled(LogLevel.Critical));
+    }
+
+    [Fact]
+    public async Task ProviderLevelDefaultOnly_HostingDiagnosticsStillOff()
+    {
+        await using var app = Create(null, new Dictionary<string, string?> { ["Logging:Console:LogLevel:Default"] = "Information" });
+
+        Assert.False(HostingLogger(app).IsEnabled(LogLevel.Critical));
+    }
+
+    [Fact]
+    public async Task ConfiguredForOneProvider_HostingDiagnosticsFollowsIt()
+    {
+        await using var app = Create(null, new Dictionary<string, string?> { [$"Logging:Console:LogLevel:{VerifierApp.HostingDiagnostics}"] = "Information" });
+
+        Assert.True(HostingLogger(app).IsEnabled(LogLevel.Information));
+    }
+
     private static ILogger HostingLogger(VerifierApp app) =>
         app.App.Services.GetRequiredService<ILoggerFactory>().CreateLogger(VerifierApp.HostingDiagnostics);
 

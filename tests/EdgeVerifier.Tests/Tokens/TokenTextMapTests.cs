@@ -50,6 +50,38 @@ public sealed class TokenTextMapTests
     }
 
     [Fact]
+    public void Add_SaturatedThenDrainedUnder80Percent_AdmitsFreelyAgain()
+    {
+        var map = Map(100);
+        var items = new Dictionary<string, Item>();
+        for (var i = 0; i < 101; i++)
+        {
+            var token = "first" + i;
+            items[token] = new Item();
+            map.Add(token, items[token], 0); // the 101st saturates the map: trimmed to 90, then admitted
+        }
+
+        Assert.Equal(91, map.Count);
+        foreach (var (token, item) in items)
+        {
+            if (map.Count <= 70)
+            {
+                break;
+            }
+
+            map.Remove(token, item); // e.g. expired or re-keyed entries dropped on their next hit
+        }
+
+        var fresh = Enumerable.Range(0, 10).Select(i => "fresh" + i).ToArray();
+        foreach (var token in fresh)
+        {
+            map.Add(token, new Item(), 0);
+        }
+
+        Assert.Equal(10, Present(map, fresh));
+    }
+
+    [Fact]
     public void Add_FullOfDeadEntries_DeadGoFirstAndAdmissionIsFreeAgain()
     {
         var map = Map(10);
