@@ -63,8 +63,16 @@ cleanup() {
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
-stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+trap 'exit 130' INT
+trap 'exit 143' TERM
+# stop PID: stops one of ours and forgets it, so the exit trap never signals a PID that may be reused.
+stop() {
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+  local kept=() p
+  for p in "${pids[@]}"; do [[ $p == "$1" ]] || kept+=("$p"); done
+  pids=("${kept[@]}")
+}
 
 sign() { timeout 120 node "$root/loadtest/sign-tokens.mjs" "$@"; }
 # tamper TOKEN: change 4 characters in the middle of the signature.
@@ -221,7 +229,7 @@ row() { # row SERVER SCENARIO TOKENS WRK-OUTPUT REGISTRY-GETS
   s5=$(awk '$1 == "status" && $2 ~ /^5/ { n += $3 } END { print n + 0 }' <<<"$result")
   statuses=$(awk '$1 == "status" { printf "%s%s×%s", sep, $2, $3; sep = " " }' <<<"$result")
   errors=$(awk '/Socket errors/ { n = 0; for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+,?$/) n += $i; print n }' <<<"$result")
-  rss=$(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$server_pid/status")
+  rss=$(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$server_pid/status" 2>/dev/null) || rss='?'  # gone: measure() says so
   rps_of["$1|$2|$3"]=${rps:-0}
   rss_of["$1|$2|$3"]=$rss
   if [[ -z $header_printed ]]; then
@@ -287,7 +295,10 @@ for s in "${scenarios[@]}"; do
     warm tokens-outage-warm.txt     # caches k1 and r1
     before=$(registry_gets)
     half=$(( secs / 2 ))
-    ( sleep "$half"; kill "$registry_pid" 2>/dev/null && echo "registry killed at $(date +%T.%N | cut -c1-12)" >outage-kill.txt ) &
+    # The killer's own sleep is stopped with it (an interrupted run leaves nothing behind).
+    ( trap 'kill $nap 2>/dev/null; exit 0' TERM
+      sleep "$half" & nap=$!; wait "$nap"
+      kill "$registry_pid" 2>/dev/null && echo "registry killed at $(date +%T.%N | cut -c1-12)" >outage-kill.txt ) &
     killer=$!; pids+=("$killer")
     measure $ev outage "20k over 2 cached kids, registry killed at ${half}s" tokens-outage.txt "$before"
     wait "$killer" 2>/dev/null || true
@@ -327,9 +338,11 @@ done
 echo
 for n in "${notes[@]}"; do echo "- $n"; done
 
-# openssl speed on the server core: column 7 of its ECDSA line is sign/s, the last one verify/s.
-es_verify=$(taskset -c 0 openssl speed -seconds 2 ecdsap256 2>/dev/null | awk '/256 bits ecdsa/ { print int($NF) }')
-rs_verify=$(taskset -c 0 openssl speed -seconds 2 rsa2048 2>/dev/null | awk '/^rsa 2048 bits/ { print int($NF) }')
+# openssl speed on the server core, machine-readable (-mr: +F4 for ECDSA, +F2 for RSA, field 4 sign and
+# field 5 verify, per second; the human table's column 7 for ECDSA is sign/s, not verify/s).
+mr_verify() { awk -F: -v tag="$1" '$1 == tag { v = $5 + 0; if (v > 0 && v < 1) v = 1 / v; print int(v); exit }'; }
+es_verify=$(taskset -c 0 openssl speed -mr -seconds 2 ecdsap256 2>/dev/null | mr_verify +F4)
+rs_verify=$(taskset -c 0 openssl speed -mr -seconds 2 rsa2048 2>/dev/null | mr_verify +F2)
 echo "- openssl speed on CPU 0: ECDSA P-256 verify ${es_verify:-?}/s, RSA-2048 verify ${rs_verify:-?}/s"
 
 # --- the targets of the load-test issue, computed from this run ---------------------------------
@@ -343,7 +356,7 @@ if [[ -n ${rps_of["aot-floor|es256|1"]:-} && -n ${rps_of["$ev|es256|1"]:-} ]]; t
   echo "| same token ≥ 0.8 × floor | ${rps_of["$ev|es256|1"]} vs ${rps_of["aot-floor|es256|1"]} rps | $r | $(verdict "$r" 0.8) |"
 fi
 if [[ -n ${rps_of["aot-floor|es256|10k"]:-} && -n $es_verify ]]; then
-  bound=$(awk -v f="${rps_of["aot-floor|es256|10k"]}" -v o="$es_verify" 'BEGIN { printf "%d", 1 / (1 / f + 1 / o) }')
+  bound=$(awk -v f="${rps_of["aot-floor|es256|10k"]}" -v o="$es_verify" 'BEGIN { if (f > 0 && o > 0) printf "%d", 1 / (1 / f + 1 / o); else print 0 }')
   for row_key in "$ev|es256|10k" "$ev (cache off)|es256|10k"; do
     [[ -n ${rps_of[$row_key]:-} ]] || continue
     r=$(ratio "${rps_of[$row_key]}" "$bound")
@@ -361,7 +374,7 @@ ceiling() { # ceiling KEY: prints the ceiling rps, or nothing when the row's wor
   esac
   [[ -n ${rps_of["aot-floor|$rest"]:-} && -n $es_verify && -n $rs_verify ]] || return 0
   awk -v f="${rps_of["aot-floor|$rest"]}" -v e="$es" -v r="$rs" -v ev="$es_verify" -v rv="$rs_verify" \
-    'BEGIN { printf "%d", 1 / (1 / f + e / ev + r / rv) }'
+    'BEGIN { if (f > 0 && ev > 0 && rv > 0) printf "%d", 1 / (1 / f + e / ev + r / rv) }'
 }
 for key in "${!rps_of[@]}"; do
   [[ $key == "$ev"* ]] || continue
