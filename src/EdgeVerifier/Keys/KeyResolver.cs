@@ -83,6 +83,16 @@ public sealed class KeyResolver : IDisposable
         return KeyLookup.NotFound;
     }
 
+    /// <summary>
+    /// Whether <paramref name="kid"/> (null: the default key) resolves, from what the sources hold,
+    /// to exactly <paramref name="key"/>: how a cached answer checks that its key is unchanged.
+    /// </summary>
+    public bool StillResolvesTo(string? kid, VerificationKey key)
+    {
+        var lookup = kid is null ? GetDefault() : TryGetCached(kid);
+        return lookup.Status == KeyLookupStatus.Found && ReferenceEquals(lookup.Key, key);
+    }
+
     public void Dispose()
     {
         foreach (var owned in _alsoOwned)

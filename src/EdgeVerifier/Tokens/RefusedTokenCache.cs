@@ -48,8 +48,7 @@ public sealed class RefusedTokenCache
             return false;
         }
 
-        var lookup = entry.LookupKid is { } kid ? keys.TryGetCached(kid) : keys.GetDefault();
-        if (now < entry.RefusedAt || lookup.Status != KeyLookupStatus.Found || !ReferenceEquals(lookup.Key, entry.Key))
+        if (now < entry.RefusedAt || !keys.StillResolvesTo(entry.LookupKid, entry.Key))
         {
             _entries.Remove(digest, entry);
             return false;

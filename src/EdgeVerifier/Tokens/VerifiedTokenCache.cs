@@ -18,7 +18,7 @@ public sealed class VerifiedTokenCache
     {
         _skew = clockSkew.TotalSeconds;
         var skew = _skew;
-        _entries = new TokenTextMap<Entry>(maxEntries, (entry, now) => double.IsFinite(entry.Token.ExpiresAt) && now >= entry.Token.ExpiresAt + skew);
+        _entries = new TokenTextMap<Entry>(maxEntries, (entry, now) => Expired(entry.Token, now, skew));
     }
 
     public int Count => _entries.Count;
@@ -33,10 +33,8 @@ public sealed class VerifiedTokenCache
         }
 
         var cached = entry.Token;
-        var timeOk = !(double.IsFinite(cached.ExpiresAt) && now >= cached.ExpiresAt + _skew)
-            && !(double.IsFinite(cached.NotBefore) && now + _skew < cached.NotBefore);
-        var lookup = entry.LookupKid is { } kid ? keys.TryGetCached(kid) : keys.GetDefault();
-        if (!timeOk || lookup.Status != KeyLookupStatus.Found || !ReferenceEquals(lookup.Key, entry.Key))
+        var timeOk = !Expired(cached, now, _skew) && !(double.IsFinite(cached.NotBefore) && now + _skew < cached.NotBefore);
+        if (!timeOk || !keys.StillResolvesTo(entry.LookupKid, entry.Key))
         {
             // Expired, or the key changed or went: verify afresh (which gives the precise answer).
             _entries.Remove(token, entry);
@@ -54,6 +52,10 @@ public sealed class VerifiedTokenCache
     /// <param name="now">Unix seconds.</param>
     public void Add(ReadOnlySpan<char> token, VerifiedToken verified, VerificationKey key, string? lookupKid, double now) =>
         _entries.Add(token, new Entry(verified, key, lookupKid), now);
+
+    /// <summary>Past <c>exp</c> by more than the skew (NaN: no <c>exp</c>, never expires).</summary>
+    private static bool Expired(VerifiedToken token, double now, double skew) =>
+        double.IsFinite(token.ExpiresAt) && now >= token.ExpiresAt + skew;
 
     /// <summary>Drops every entry (e.g. when key material is reloaded wholesale).</summary>
     public void Clear() => _entries.Clear();
