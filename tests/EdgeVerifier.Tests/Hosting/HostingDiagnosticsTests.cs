@@ -75,18 +75,8 @@ public sealed class HostingDiagnosticsTests : IDisposable
 
     private VerifierApp Create(string? queryParameter, Dictionary<string, string?> settings)
     {
-        var directory = _directory;
-        TestKeys.WriteAllPublic(directory.Path);
-        var options = new VerifierOptions
-        {
-            Keys = directory.Path,
-            Issuers = [TestTokens.Issuer],
-            Audiences = [TestTokens.Audience],
-            Urls = "http://127.0.0.1:0",
-        };
+        var options = AppHost.LocalOptions(_directory.Path);
         options.Policy.QueryParameter = queryParameter;
-        options.Replay.Path = Path.Combine(directory.Path, "nonces.ring");
-        options.Replay.Capacity = 4096;
         Assert.Null(SettingsLoader.Validate(options));
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         return VerifierApp.Create(options, configuration, new FakeTimeProvider(VerifierHarness.Start), out var error)

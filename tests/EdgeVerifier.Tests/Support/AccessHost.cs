@@ -39,18 +39,7 @@ public sealed class AccessHost : IAsyncDisposable
     public static async Task<AccessHost> StartAsync(Action<VerifierOptions>? configure = null, IDictionary<string, string?>? configuration = null, LogLevel minimumLevel = LogLevel.Debug)
     {
         var host = new AccessHost(new TempDirectory());
-        TestKeys.WriteAllPublic(host.Directory.Path);
-        var options = new VerifierOptions
-        {
-            Keys = host.Directory.Path,
-            Issuers = [TestTokens.Issuer],
-            Audiences = [TestTokens.Audience],
-            Urls = "http://127.0.0.1:0",
-        };
-
-        // Each host its own replay ring (the file is locked while in use).
-        options.Replay.Path = Path.Combine(host.Directory.Path, "nonces.ring");
-        options.Replay.Capacity = 4096;
+        var options = AppHost.LocalOptions(host.Directory.Path);
 
         // No retries and no breaker, so upstream calls can be counted; timeouts generous enough for a loaded
         // 2-core machine (tests of slowness set their own, smaller ones).

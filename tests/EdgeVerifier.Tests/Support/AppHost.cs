@@ -27,19 +27,30 @@ public sealed class AppHost : IAsyncDisposable
 
     public VerifierApp App => _app!;
 
-    public static async Task<AppHost> StartAsync(Action<VerifierOptions>? configure = null)
+    /// <summary>
+    /// The options every in-process app of the tests starts from: every algorithm's public key written
+    /// to <paramref name="directory"/> and served from it, the test issuer and audience, an ephemeral
+    /// port on 127.0.0.1, and a small replay ring of its own in that directory (the file is locked while in use).
+    /// </summary>
+    public static VerifierOptions LocalOptions(string directory)
     {
-        var host = new AppHost(new TempDirectory(), new FakeTimeProvider(VerifierHarness.Start));
-        TestKeys.WriteAllPublic(host.Directory.Path);
+        TestKeys.WriteAllPublic(directory);
         var options = new VerifierOptions
         {
-            Keys = host.Directory.Path,
+            Keys = directory,
             Issuers = [TestTokens.Issuer],
             Audiences = [TestTokens.Audience],
             Urls = "http://127.0.0.1:0",
         };
-        options.Replay.Path = System.IO.Path.Combine(host.Directory.Path, "nonces.ring");
+        options.Replay.Path = System.IO.Path.Combine(directory, "nonces.ring");
         options.Replay.Capacity = 4096;
+        return options;
+    }
+
+    public static async Task<AppHost> StartAsync(Action<VerifierOptions>? configure = null)
+    {
+        var host = new AppHost(new TempDirectory(), new FakeTimeProvider(VerifierHarness.Start));
+        var options = LocalOptions(host.Directory.Path);
         configure?.Invoke(options);
         var invalid = SettingsLoader.Validate(options);
         if (invalid is not null)

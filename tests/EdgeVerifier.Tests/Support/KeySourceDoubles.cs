@@ -3,7 +3,7 @@ using EdgeVerifier.Keys;
 
 namespace EdgeVerifier.Tests.Support;
 
-/// <summary>A key source that gives fixed answers: the way to make a source fail on demand.</summary>
+/// <summary>A key source that gives set answers: the way to make a source fail, or publish a key, on demand.</summary>
 public sealed class StubKeySource : IKeySource
 {
     public StubKeySource(KeyLookup cached, KeyLookup? resolved = null, KeyLookup? defaultKey = null)
@@ -13,11 +13,11 @@ public sealed class StubKeySource : IKeySource
         Default = defaultKey ?? KeyLookup.NotFound;
     }
 
-    public KeyLookup Cached { get; }
+    public KeyLookup Cached { get; set; }
 
-    public KeyLookup Resolved { get; }
+    public KeyLookup Resolved { get; set; }
 
-    public KeyLookup Default { get; }
+    public KeyLookup Default { get; set; }
 
     public string Name => "stub";
 

@@ -138,10 +138,9 @@ public sealed class RefusedTokenCacheTests
         // answers any kid (and is the default key). A cache hit must resolve the header's kid again,
         // as a fresh verification does, not the verifying key's own (absent) kid, i.e. the default key.
         var signer = TestKeys.Fresh(SigningAlgorithm.ES256, "k-late");
-        var kidless = System.Text.Json.Nodes.JsonNode.Parse(TestKeys.PublicJson(signer))!.AsObject();
-        kidless.Remove("kid");
-        var first = new SettableSource();
-        var second = new SettableSource { AnyKid = Parse(kidless.ToJsonString()) };
+        var kidless = KeyOf(signer.PublicJwk with { Kid = null });
+        var first = new StubKeySource(KeyLookup.NotFound);
+        var second = new StubKeySource(KeyLookup.Found(kidless), defaultKey: KeyLookup.Found(kidless));
         using var resolver = new KeyResolver([first, second]);
         using var h = new VerifierHarness();
         var verified = new VerifiedTokenCache(100, TimeSpan.FromSeconds(h.Options.ClockSkewSeconds));
@@ -154,46 +153,17 @@ public sealed class RefusedTokenCacheTests
         Assert.Equal(1, verified.Count);
 
         // The first source now publishes k-late as another key: the token no longer verifies.
-        first.ByKid["k-late"] = Parse(TestKeys.PublicJson(TestKeys.Fresh(SigningAlgorithm.ES256, "k-late")));
+        first.Cached = first.Resolved = KeyLookup.Found(KeyOf(TestKeys.Fresh(SigningAlgorithm.ES256, "k-late").PublicJwk));
         Assert.Equal(VerifyError.BadSignature, (await verifier.VerifyAsync(token.AsMemory())).Error);
         Assert.Equal(VerifyError.BadSignature, (await verifier.VerifyAsync(token.AsMemory())).Error);
         Assert.Equal(1, refused.Count);
 
         // Withdrawn again: the kid-less key answers once more, and the remembered refusal must not.
-        first.ByKid.Clear();
+        first.Cached = first.Resolved = KeyLookup.NotFound;
         Assert.True((await verifier.VerifyAsync(token.AsMemory())).IsValid);
     }
 
-    private static VerificationKey Parse(string json) =>
-        JwkReader.Parse(System.Text.Encoding.UTF8.GetBytes(json)).Keys?[0]
-            ?? throw new InvalidOperationException("the test key does not parse");
-
-    /// <summary>An in-memory key source the test switches by hand (the resolver's order is what is under test).</summary>
-    private sealed class SettableSource : IKeySource
-    {
-        public System.Collections.Concurrent.ConcurrentDictionary<string, VerificationKey> ByKid { get; } = new();
-
-        /// <summary>A key without a kid: answers every kid, and is the default key.</summary>
-        public VerificationKey? AnyKid { get; init; }
-
-        public string Name => "settable";
-
-        public SourceReadiness Readiness => new(true, Name);
-
-        public KeyLookup TryGetCached(ReadOnlySpan<char> kid) =>
-            ByKid.TryGetValue(kid.ToString(), out var key) ? KeyLookup.Found(key)
-            : AnyKid is { } any ? KeyLookup.Found(any)
-            : KeyLookup.NotFound;
-
-        public ValueTask<KeyLookup> ResolveAsync(string kid, CancellationToken cancellationToken) => new(TryGetCached(kid));
-
-        public KeyLookup GetDefault() =>
-            AnyKid is { } any ? KeyLookup.Found(any) : KeyLookup.NotFound;
-
-        public void Dispose()
-        {
-        }
-    }
+    private static VerificationKey KeyOf(Jwk publicJwk) => JwkReader.FromJwk(publicJwk).Keys![0];
 
     [Fact]
     public async Task VerifyAsync_KeyAlgMismatch_RememberedThenDroppedWhenTheKeyIsReplaced()
