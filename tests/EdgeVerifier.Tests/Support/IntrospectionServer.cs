@@ -1,13 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace EdgeVerifier.Tests.Support;
 
@@ -17,22 +11,16 @@ namespace EdgeVerifier.Tests.Support;
 /// <c>{"active":false}</c>), with switches for failures (status, raw body, delay, closed
 /// connections, hold/release) and thread-safe counters of calls, total and per token.
 /// </summary>
-public sealed class IntrospectionServer : IAsyncDisposable
+public sealed class IntrospectionServer : FaultyUpstream
 {
     public const string Path = "/introspect";
 
     private readonly ConcurrentDictionary<string, string> _answers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _calls = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<Call> _log = new();
-    private readonly CancellationTokenSource _stopping = new();
-    private WebApplication? _app;
-    private volatile TaskCompletionSource? _hold;
-    private int _delayMs;
     private int _inFlight;
     private int _total;
-    private volatile int _status;
     private volatile string? _rawBody;
-    private volatile bool _close;
 
     private IntrospectionServer()
     {
@@ -44,32 +32,11 @@ public sealed class IntrospectionServer : IAsyncDisposable
     /// <summary><c>http://127.0.0.1:port/introspect</c>.</summary>
     public string Url { get; private set; } = null!;
 
-    /// <summary>Status every call gets instead of an answer (0 = answer normally).</summary>
-    public int Status
-    {
-        get => _status;
-        set => _status = value;
-    }
-
     /// <summary>A body sent with 200 instead of the answer (for non-JSON and wrong shapes); null = answer normally.</summary>
     public string? RawBody
     {
         get => _rawBody;
         set => _rawBody = value;
-    }
-
-    /// <summary>Delay before answering (real time; cut short when the caller goes away).</summary>
-    public TimeSpan Delay
-    {
-        get => TimeSpan.FromMilliseconds(Volatile.Read(ref _delayMs));
-        set => Volatile.Write(ref _delayMs, (int)value.TotalMilliseconds);
-    }
-
-    /// <summary>Abort every connection without answering.</summary>
-    public bool CloseConnections
-    {
-        get => _close;
-        set => _close = value;
     }
 
     /// <summary>Calls that reached the endpoint (counted on arrival).</summary>
@@ -84,19 +51,7 @@ public sealed class IntrospectionServer : IAsyncDisposable
     public static async Task<IntrospectionServer> StartAsync()
     {
         var server = new IntrospectionServer();
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            kestrel.Listen(IPAddress.Loopback, 0);
-        });
-        var app = builder.Build();
-        app.Run(server.HandleAsync);
-        await app.StartAsync();
-        server._app = app;
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        server.Url = address.TrimEnd('/') + Path;
+        server.Url = await server.ListenAsync() + Path;
         return server;
     }
 
@@ -109,27 +64,11 @@ public sealed class IntrospectionServer : IAsyncDisposable
 
     public void Forget(string token) => _answers.TryRemove(token, out _);
 
-    /// <summary>Holds every call until <see cref="Release"/> (for stampede and cancellation tests).</summary>
-    public void Hold() => _hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    public void Release() => Interlocked.Exchange(ref _hold, null)?.TrySetResult();
-
     /// <summary>Waits (real time, bounded) until at least <paramref name="count"/> calls are in flight.</summary>
-    public async Task WaitForInFlightAsync(int count = 1, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
-        while (InFlight < count)
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"{InFlight} call(s) in flight, expected {count}");
-            }
+    public Task WaitForInFlightAsync(int count = 1, TimeSpan? timeout = null) =>
+        WaitUntilAsync(() => InFlight >= count, () => $"{InFlight} call(s) in flight, expected {count}", timeout);
 
-            await Task.Delay(5);
-        }
-    }
-
-    private async Task HandleAsync(HttpContext context)
+    protected override async Task HandleAsync(HttpContext context)
     {
         Interlocked.Increment(ref _total);
         Interlocked.Increment(ref _inFlight);
@@ -158,35 +97,14 @@ public sealed class IntrospectionServer : IAsyncDisposable
 
     private async Task AnswerAsync(HttpContext context, string? token)
     {
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping.Token);
-        try
+        if (!await PassFaultsAsync(context))
         {
-            if (_hold is { } hold)
-            {
-                await hold.Task.WaitAsync(linked.Token);
-            }
-
-            var delay = Delay;
-            if (delay > TimeSpan.Zero)
-            {
-                await Task.Delay(delay, linked.Token);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            context.Abort();
             return;
         }
 
-        if (_close)
+        if (Status != 0)
         {
-            context.Abort();
-            return;
-        }
-
-        if (_status != 0)
-        {
-            context.Response.StatusCode = _status;
+            context.Response.StatusCode = Status;
             return;
         }
 
@@ -209,18 +127,5 @@ public sealed class IntrospectionServer : IAsyncDisposable
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
         return $"http://127.0.0.1:{port}{Path}";
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _stopping.CancelAsync();
-        Release();
-        if (_app is not null)
-        {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
-
-        _stopping.Dispose();
     }
 }

@@ -1,17 +1,11 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using EdgeVerifier.Keys;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace EdgeVerifier.Tests.Support;
 
@@ -22,7 +16,7 @@ namespace EdgeVerifier.Tests.Support;
 /// (<c>Cache-Control</c>, <c>ETag</c> / <c>If-None-Match</c> → 304) and thread-safe per-path
 /// request counters. Every request is stamped with the test's fake clock when one is set.
 /// </summary>
-public sealed class KeyServer : IAsyncDisposable
+public sealed class KeyServer : FaultyUpstream
 {
     public const string JwksPath = "/jwks.json";
     public const string DiscoveryPath = "/.well-known/openid-configuration";
@@ -32,12 +26,6 @@ public sealed class KeyServer : IAsyncDisposable
     private readonly ConcurrentDictionary<string, int> _started = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _inFlight = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<Hit> _hits = new();
-    private readonly CancellationTokenSource _stopping = new();
-    private WebApplication? _app;
-    private volatile TaskCompletionSource? _hold;
-    private int _delayMs;
-    private volatile int _status;
-    private volatile bool _close;
     private volatile string? _cacheControl;
     private volatile bool _etags;
 
@@ -58,27 +46,6 @@ public sealed class KeyServer : IAsyncDisposable
 
     /// <summary>The issuer for OIDC discovery (no trailing slash).</summary>
     public string Issuer => BaseAddress.AbsoluteUri.TrimEnd('/');
-
-    /// <summary>Status every request gets instead of its document (0 = serve normally).</summary>
-    public int Status
-    {
-        get => _status;
-        set => _status = value;
-    }
-
-    /// <summary>Delay before answering (real time; cut short when the client goes away or the server stops).</summary>
-    public TimeSpan Delay
-    {
-        get => TimeSpan.FromMilliseconds(Volatile.Read(ref _delayMs));
-        set => Volatile.Write(ref _delayMs, (int)value.TotalMilliseconds);
-    }
-
-    /// <summary>Abort every connection without answering.</summary>
-    public bool CloseConnections
-    {
-        get => _close;
-        set => _close = value;
-    }
 
     /// <summary><c>Cache-Control</c> on 200 and 304 answers (null = none).</summary>
     public string? CacheControl
@@ -103,36 +70,25 @@ public sealed class KeyServer : IAsyncDisposable
     public static async Task<KeyServer> StartAsync(X509Certificate2? certificate = null, X509Certificate2? requiredClient = null)
     {
         var server = new KeyServer();
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel =>
+        var address = await server.ListenAsync(listen =>
         {
-            kestrel.AddServerHeader = false;
-            kestrel.Listen(IPAddress.Loopback, 0, listen =>
+            if (certificate is null)
             {
-                if (certificate is null)
-                {
-                    return;
-                }
+                return;
+            }
 
-                listen.UseHttps(https =>
+            listen.UseHttps(https =>
+            {
+                https.ServerCertificate = certificate;
+                if (requiredClient is not null)
                 {
-                    https.ServerCertificate = certificate;
-                    if (requiredClient is not null)
-                    {
-                        https.ClientCertificateMode = ClientCertificateMode.RequireCertificate;
-                        https.ClientCertificateValidation = (presented, _, _) =>
-                            string.Equals(presented.Thumbprint, requiredClient.Thumbprint, StringComparison.OrdinalIgnoreCase);
-                    }
-                });
+                    https.ClientCertificateMode = ClientCertificateMode.RequireCertificate;
+                    https.ClientCertificateValidation = (presented, _, _) =>
+                        string.Equals(presented.Thumbprint, requiredClient.Thumbprint, StringComparison.OrdinalIgnoreCase);
+                }
             });
         });
-        var app = builder.Build();
-        app.Run(server.HandleAsync);
-        await app.StartAsync();
-        server._app = app;
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        server.BaseAddress = new Uri(address.TrimEnd('/') + "/");
+        server.BaseAddress = new Uri(address + "/");
         return server;
     }
 
@@ -175,11 +131,6 @@ public sealed class KeyServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Holds every request until <see cref="Release"/> (for stampede tests).</summary>
-    public void Hold() => _hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    public void Release() => Interlocked.Exchange(ref _hold, null)?.TrySetResult();
-
     /// <summary>Requests that reached the handler for <paramref name="path"/> (counted on arrival).</summary>
     public int Count(string path) => _started.TryGetValue(path, out var n) ? n : 0;
 
@@ -204,36 +155,14 @@ public sealed class KeyServer : IAsyncDisposable
     public IReadOnlyList<Hit> Hits => [.. _hits];
 
     /// <summary>Waits (real time, bounded) until <paramref name="path"/> has been requested <paramref name="count"/> times and those requests finished.</summary>
-    public async Task WaitForAsync(string path, int count, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
-        while (Count(path) < count || InFlight(path) > 0)
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"{path}: {Count(path)} request(s) ({InFlight(path)} in flight), expected {count}");
-            }
-
-            await Task.Delay(10);
-        }
-    }
+    public Task WaitForAsync(string path, int count, TimeSpan? timeout = null) =>
+        WaitUntilAsync(() => Count(path) >= count && InFlight(path) == 0, () => $"{path}: {Count(path)} request(s) ({InFlight(path)} in flight), expected {count}", timeout);
 
     /// <summary>Waits (real time, bounded) until <paramref name="path"/> has a request in flight.</summary>
-    public async Task WaitForInFlightAsync(string path, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
-        while (InFlight(path) == 0)
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"{path}: no request in flight");
-            }
+    public Task WaitForInFlightAsync(string path, TimeSpan? timeout = null) =>
+        WaitUntilAsync(() => InFlight(path) > 0, () => $"{path}: no request in flight", timeout);
 
-            await Task.Delay(5);
-        }
-    }
-
-    private async Task HandleAsync(HttpContext context)
+    protected override async Task HandleAsync(HttpContext context)
     {
         var path = context.Request.Path.Value ?? "/";
         _started.AddOrUpdate(path, 1, (_, n) => n + 1);
@@ -252,33 +181,12 @@ public sealed class KeyServer : IAsyncDisposable
 
     private async Task<int> AnswerAsync(HttpContext context, string path)
     {
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping.Token);
-        try
+        if (!await PassFaultsAsync(context))
         {
-            if (_hold is { } hold)
-            {
-                await hold.Task.WaitAsync(linked.Token);
-            }
-
-            var delay = Delay;
-            if (delay > TimeSpan.Zero)
-            {
-                await Task.Delay(delay, linked.Token);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            context.Abort();
             return -1;
         }
 
-        if (_close)
-        {
-            context.Abort();
-            return -1;
-        }
-
-        var status = _statusByPath.TryGetValue(path, out var forced) ? forced : _status;
+        var status = _statusByPath.TryGetValue(path, out var forced) ? forced : Status;
         if (status != 0)
         {
             context.Response.StatusCode = status;
@@ -315,18 +223,5 @@ public sealed class KeyServer : IAsyncDisposable
         context.Response.ContentType = "application/json";
         await context.Response.WriteAsync(body);
         return StatusCodes.Status200OK;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _stopping.CancelAsync();
-        Release();
-        if (_app is not null)
-        {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
-
-        _stopping.Dispose();
     }
 }
