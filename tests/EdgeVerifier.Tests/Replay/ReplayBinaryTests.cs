@@ -66,33 +66,6 @@ public sealed class ReplayBinaryTests : IDisposable
         return server;
     }
 
-    private static async Task WaitHealthyAsync(ChildProcess server, HttpClient client)
-    {
-        using var bound = new CancellationTokenSource(ChildProcess.Bound);
-        while (true)
-        {
-            Assert.False(server.HasExited, $"serve exited early; stderr: {server.Error}; stdout: {server.Output}");
-            try
-            {
-                using var response = await client.GetAsync("/healthz", bound.Token);
-                if (response.StatusCode == HttpStatusCode.OK)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-            catch (OperationCanceledException) when (bound.IsCancellationRequested)
-            {
-                Assert.Fail($"/healthz did not answer within {ChildProcess.Bound.TotalSeconds} s; stderr: {server.Error}");
-            }
-
-            await Task.Delay(50, bound.Token);
-        }
-    }
-
     private static async Task<(HttpStatusCode Status, string? Error, string? Challenge)> VerifyAsync(HttpClient client, string scheme, string token, string? proof = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/verify");
@@ -119,7 +92,7 @@ public sealed class ReplayBinaryTests : IDisposable
     /// <summary>Accepts a one-time token and a DPoP proof once on a fresh binary; returns them for the replay.</summary>
     private async Task<(string OneTime, string Bound, string Proof)> AcceptOnceAsync(ChildProcess server, HttpClient client)
     {
-        await WaitHealthyAsync(server, client);
+        await server.WaitHealthyAsync(client);
         var oneTime = OneTimeToken("crash-" + Guid.NewGuid().ToString("N"));
         var bound = DpopTokens.Bound(Now, extra: $"\"jti\":\"bound-{Guid.NewGuid():N}\"");
         var proof = DpopTokens.Proof(bound, "GET", ClientUrl, Now).Sign();
@@ -134,7 +107,7 @@ public sealed class ReplayBinaryTests : IDisposable
 
     private async Task AssertReplaysRefusedAsync(ChildProcess server, HttpClient client, (string OneTime, string Bound, string Proof) used)
     {
-        await WaitHealthyAsync(server, client);
+        await server.WaitHealthyAsync(client);
 
         var token = await VerifyAsync(client, "Bearer", used.OneTime);
         Assert.Equal(HttpStatusCode.Unauthorized, token.Status);
@@ -218,7 +191,7 @@ public sealed class ReplayBinaryTests : IDisposable
         var server = Serve(ChildProcess.FreePort(), out var client);
         using (client)
         {
-            await WaitHealthyAsync(server, client);
+            await server.WaitHealthyAsync(client);
 
             using (var ready = await client.GetAsync("/readyz"))
             {
@@ -239,7 +212,7 @@ public sealed class ReplayBinaryTests : IDisposable
         var first = Serve(ChildProcess.FreePort(), out var client);
         using (client)
         {
-            await WaitHealthyAsync(first, client);
+            await first.WaitHealthyAsync(client);
             var token = OneTimeToken("shared-" + Guid.NewGuid().ToString("N"));
             Assert.Equal(HttpStatusCode.OK, (await VerifyAsync(client, "Bearer", token)).Status);
 

@@ -70,34 +70,6 @@ public sealed class PublishedBinaryTests : IDisposable
         return $"{parts[0]}.{new string(payload)}.{parts[2]}";
     }
 
-    /// <summary>Polls <c>/healthz</c> until it answers 200, the process exits, or the bound passes.</summary>
-    private static async Task WaitHealthyAsync(ChildProcess server, HttpClient client)
-    {
-        using var bound = new CancellationTokenSource(ChildProcess.Bound);
-        while (true)
-        {
-            Assert.False(server.HasExited, $"serve exited early; stderr: {server.Error}; stdout: {server.Output}");
-            try
-            {
-                using var response = await client.GetAsync("/healthz", bound.Token);
-                if (response.StatusCode == HttpStatusCode.OK)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-            catch (OperationCanceledException) when (bound.IsCancellationRequested)
-            {
-                Assert.Fail($"/healthz did not answer within {ChildProcess.Bound.TotalSeconds} s; stderr: {server.Error}");
-            }
-
-            await Task.Delay(50, bound.Token);
-        }
-    }
-
     private static HttpRequestMessage VerifyRequest(string token)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, "/verify");
@@ -119,7 +91,7 @@ public sealed class PublishedBinaryTests : IDisposable
         using var server = ChildProcess.Start(PublishedBinary.Path, ["serve", "--keys", KeyDir, "--issuer", Issuer, "--audience", Audience, "--urls", $"http://127.0.0.1:{port}"]);
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = ChildProcess.Bound };
 
-        await WaitHealthyAsync(server, client);
+        await server.WaitHealthyAsync(client);
 
         using (var ok = await client.SendAsync(VerifyRequest(token)))
         {
@@ -175,7 +147,7 @@ public sealed class PublishedBinaryTests : IDisposable
         using (var fileOnly = ChildProcess.Start(PublishedBinary.Path, ["--urls", $"http://127.0.0.1:{port}"], workDir))
         using (var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = ChildProcess.Bound })
         {
-            await WaitHealthyAsync(fileOnly, client);
+            await fileOnly.WaitHealthyAsync(client);
             using var refused = await client.SendAsync(VerifyRequest(token));
             Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
             using var body = JsonDocument.Parse(await refused.Content.ReadAsStringAsync());
@@ -187,7 +159,7 @@ public sealed class PublishedBinaryTests : IDisposable
         port = ChildProcess.FreePort();
         using var withFlag = ChildProcess.Start(PublishedBinary.Path, ["--issuer", Issuer, "--urls", $"http://127.0.0.1:{port}"], workDir);
         using var flagClient = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = ChildProcess.Bound };
-        await WaitHealthyAsync(withFlag, flagClient);
+        await withFlag.WaitHealthyAsync(flagClient);
         using (var accepted = await flagClient.SendAsync(VerifyRequest(token)))
         {
             Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
@@ -214,7 +186,7 @@ public sealed class PublishedBinaryTests : IDisposable
             environment: new Dictionary<string, string?> { ["EDGEVERIFIER_ISSUERS__0"] = Issuer });
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = ChildProcess.Bound };
 
-        await WaitHealthyAsync(server, client);
+        await server.WaitHealthyAsync(client);
 
         using (var accepted = await client.SendAsync(VerifyRequest(token)))
         {

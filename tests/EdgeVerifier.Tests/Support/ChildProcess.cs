@@ -26,6 +26,34 @@ public sealed class ChildProcess : IDisposable
 
     public int Id => _process.Id;
 
+    /// <summary>For a <c>serve</c> process: polls <c>/healthz</c> until it answers 200, the process exits, or the bound passes.</summary>
+    public async Task WaitHealthyAsync(HttpClient client)
+    {
+        using var bound = new CancellationTokenSource(Bound);
+        while (true)
+        {
+            Xunit.Assert.False(HasExited, $"serve exited early; stderr: {Error}; stdout: {Output}");
+            try
+            {
+                using var response = await client.GetAsync("/healthz", bound.Token);
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            catch (OperationCanceledException) when (bound.IsCancellationRequested)
+            {
+                Xunit.Assert.Fail($"/healthz did not answer within {Bound.TotalSeconds} s; stderr: {Error}");
+            }
+
+            await Task.Delay(50, bound.Token);
+        }
+    }
+
     public bool HasExited => _process.HasExited;
 
     public string Output
