@@ -77,6 +77,24 @@ public sealed class RemoteHarness : IDisposable
 
     public void Advance(TimeSpan by) => Time.Advance(by);
 
+    /// <summary>A stampede: <paramref name="count"/> verifications of <paramref name="token"/> on the thread pool, released together.</summary>
+    public Task<VerifyResult[]> StampedeAsync(string token, int count = 100)
+    {
+        var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var requests = new Task<VerifyResult>[count];
+        for (var i = 0; i < requests.Length; i++)
+        {
+            requests[i] = Task.Run(async () =>
+            {
+                await go.Task;
+                return await VerifyAsync(token);
+            });
+        }
+
+        go.SetResult();
+        return Task.WhenAll(requests);
+    }
+
     public void Dispose()
     {
         Resolver.Dispose();

@@ -285,22 +285,11 @@ public sealed class BaseUrlKeySourceTests(ITestOutputHelper output)
         var token = harness.Token(key);
 
         server.Hold();
-        var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var requests = new Task<VerifyResult>[100];
-        for (var i = 0; i < requests.Length; i++)
-        {
-            requests[i] = Task.Run(async () =>
-            {
-                await go.Task;
-                return await harness.VerifyAsync(token);
-            });
-        }
-
-        go.SetResult();
+        var stampede = harness.StampedeAsync(token);
         await server.WaitForInFlightAsync("/keys/k1.jwk");
         await Task.Delay(100); // let the other 99 pile up behind the held fetch
         server.Release();
-        var results = await Task.WhenAll(requests);
+        var results = await stampede;
 
         Assert.All(results, r => Assert.Equal(VerifyError.None, r.Error));
         Assert.Equal(1, server.Count("/keys/k1.jwk"));

@@ -248,22 +248,11 @@ public sealed class JwksKeySourceTests(ITestOutputHelper output)
         harness.Advance(TimeSpan.FromSeconds(harness.Options.Remote.UnknownKidCooldownSeconds));
         var token = harness.Token(rotated);
         server.Hold();
-        var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var requests = new Task<VerifyResult>[100];
-        for (var i = 0; i < requests.Length; i++)
-        {
-            requests[i] = Task.Run(async () =>
-            {
-                await go.Task;
-                return await harness.VerifyAsync(token);
-            });
-        }
-
-        go.SetResult();
+        var stampede = harness.StampedeAsync(token);
         await server.WaitForInFlightAsync(KeyServer.JwksPath);
         await Task.Delay(100);
         server.Release();
-        var results = await Task.WhenAll(requests);
+        var results = await stampede;
 
         Assert.All(results, r => Assert.Equal(VerifyError.None, r.Error));
         Assert.Equal(2, server.Count(KeyServer.JwksPath)); // start-up fetch + one refetch for the rotated kid

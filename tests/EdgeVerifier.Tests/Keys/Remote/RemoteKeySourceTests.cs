@@ -154,19 +154,8 @@ public sealed class RemoteKeySourceTests
 
         // The registry holds the refresh: every request is answered from the stale key meanwhile.
         server.Hold();
-        var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var requests = new Task<VerifyResult>[100];
-        for (var i = 0; i < requests.Length; i++)
-        {
-            requests[i] = Task.Run(async () =>
-            {
-                await go.Task;
-                return await harness.VerifyAsync(token);
-            });
-        }
-
-        go.SetResult();
-        var results = await Task.WhenAll(requests);
+        var stampede = harness.StampedeAsync(token);
+        var results = await stampede;
         Assert.All(results, r => Assert.Equal(VerifyError.None, r.Error));
 
         // The one refresh may still be on its way to the registry on a loaded machine: wait for it, then count.
