@@ -5,8 +5,6 @@ using System.Net.Http.Headers;
 using EdgeVerifier.Diagnostics;
 using EdgeVerifier.Keys.Remote;
 using EdgeVerifier.Tokens;
-using Polly.CircuitBreaker;
-using Polly.Timeout;
 
 namespace EdgeVerifier.Introspection;
 
@@ -187,17 +185,9 @@ public sealed class TokenIntrospector : IDisposable
                 return Unavailable(endpoint, $"answer larger than {MaxResponseBytes} bytes");
             }
         }
-        catch (BrokenCircuitException)
+        catch (Exception e) when (KeyFetcher.FailureReason(e) is { } reason)
         {
-            return Unavailable(endpoint, "circuit open");
-        }
-        catch (TimeoutRejectedException)
-        {
-            return Unavailable(endpoint, "timed out");
-        }
-        catch (HttpRequestException e)
-        {
-            return Unavailable(endpoint, e.HttpRequestError.ToString() + ": " + e.Message);
+            return Unavailable(endpoint, reason);
         }
         catch (OperationCanceledException)
         {

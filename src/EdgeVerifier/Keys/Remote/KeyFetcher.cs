@@ -70,17 +70,9 @@ public sealed class KeyFetcher(HttpClient client, RemoteKeyOptions options, ILog
                 ? Failed(url, $"response larger than {maxBytes} bytes")
                 : new(FetchStatus.Ok, body, freshFor, swr, newTag, null);
         }
-        catch (BrokenCircuitException)
+        catch (Exception e) when (FailureReason(e) is { } reason)
         {
-            return Failed(url, "circuit open");
-        }
-        catch (TimeoutRejectedException)
-        {
-            return Failed(url, "timed out");
-        }
-        catch (HttpRequestException e)
-        {
-            return Failed(url, e.HttpRequestError.ToString() + ": " + e.Message);
+            return Failed(url, reason);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -97,6 +89,18 @@ public sealed class KeyFetcher(HttpClient client, RemoteKeyOptions options, ILog
 
         return FetchResult.Fail(reason);
     }
+
+    /// <summary>
+    /// Why a call through the resilience pipeline failed, for the failures an upstream is expected to
+    /// have (open circuit, timeout, network or protocol error); null for anything else, cancellation included.
+    /// </summary>
+    internal static string? FailureReason(Exception e) => e switch
+    {
+        BrokenCircuitException => "circuit open",
+        TimeoutRejectedException => "timed out",
+        HttpRequestException http => http.HttpRequestError.ToString() + ": " + http.Message,
+        _ => null,
+    };
 
     /// <summary>The body, or null when it exceeds <paramref name="maxBytes"/> (read no further than that).</summary>
     internal static async Task<byte[]?> ReadCappedAsync(HttpContent content, int maxBytes, CancellationToken cancellationToken)
