@@ -57,12 +57,6 @@ public sealed class TokenVerifier
             return new(VerifyResult.Ok(cached!));
         }
 
-        if (_refused is not null && span.Length <= Policy.MaxTokenLength && _refused.TryGet(span, Now(), _keys, out var refusal))
-        {
-            Diagnostics.EdgeMetrics.TokenCacheRefusal();
-            return new(refusal);
-        }
-
         var error = Split(span, Policy.MaxTokenLength, out var dot1, out var dot2);
         if (error != VerifyError.None)
         {
@@ -74,6 +68,14 @@ public sealed class TokenVerifier
         if (error != VerifyError.None)
         {
             return new(error);
+        }
+
+        // Only tokens that got this far are ever refused for their key: the structural and header checks
+        // above cost less than hashing the token for this lookup.
+        if (_refused is not null && _refused.TryGet(span, Now(), _keys, out var refusal))
+        {
+            Diagnostics.EdgeMetrics.TokenCacheRefusal();
+            return new(refusal);
         }
 
         KeyLookup lookup;
